@@ -1,0 +1,32 @@
+# Set-up and everyday tasks. Every target creates .venv (and installs fidelity with its
+# dev extras) when missing or when pyproject.toml changed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT ?= demo-output
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/fidelity reproduce --out $(OUT)
+
+test: $(STAMP)
+	$(PY) -m ruff check fidelity tests benchmarks
+	$(PY) -m pytest -n 2 --timeout=900
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check fidelity tests benchmarks
+	$(PY) -m ruff format --check fidelity tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
