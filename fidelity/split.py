@@ -189,12 +189,9 @@ def split_providers(
         target = observations.select_users(t_used)
     else:
         a_rows, t_rows = _split_history_rows(observations, common, rng)
-        a_only = np.isin(observations.user, a_users) & ~np.isin(observations.user, common)
-        adversary = observations.take(a_only | a_rows)
-        t_candidates = (np.isin(observations.user, t_used) & ~np.isin(observations.user, common)) | (
-            t_rows & np.isin(observations.user, t_used)
-        )
-        target = observations.take(t_candidates)
+        is_common = np.isin(observations.user, common)
+        adversary = observations.take((np.isin(observations.user, a_users) & ~is_common) | a_rows)
+        target = observations.take(np.isin(observations.user, t_used) & (~is_common | t_rows))
 
     a_sorted = np.sort(a_users)
     target_users = np.unique(target.user)

@@ -133,7 +133,7 @@ def test_split_history_never_gives_a_session_to_both(sessions, overlap, seed):
 
 def test_split_history_needs_users_with_several_sessions():
     obs = _observations([1] * 20)
-    with pytest.raises(ValueError, match="split-history.*at least 2 sessions"):
+    with pytest.raises(ValueError, match=r"split-history.*at least 2 sessions"):
         split_providers(obs, overlap=0.5, mode="split-history", random_state=0)
     # overlap 0 needs no common user, so it works
     split = split_providers(obs, overlap=0.0, mode="split-history", random_state=0)

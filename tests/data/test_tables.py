@@ -36,7 +36,8 @@ def test_observations_are_consecutive_pairs(lengths, seed):
     # the timing of an observation is the timing of its first play
     np.testing.assert_array_equal(obs.timing, timing[_first_rows(session)])
     assert len(obs) == len(session) - len(lengths)
-    np.testing.assert_array_equal(sessions.position, np.concatenate([np.arange(n) for n in lengths]))
+    expected_positions = np.concatenate([np.arange(n) for n in lengths])
+    np.testing.assert_array_equal(sessions.position, expected_positions)
 
 
 def _first_rows(session: np.ndarray) -> np.ndarray:
