@@ -1,0 +1,41 @@
+"""Numba kernels of fidelity (the only place numba is used).
+
+Every kernel is compiled once with ``@njit(cache=True)`` and has a plain-NumPy
+reference twin in :mod:`fidelity.core.reference`, checked by property tests. The
+functions exported here coerce dtypes and call the kernels; they do not validate
+(the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do).
+"""
+
+from fidelity.core.aggregate import segment_count, segment_mean, segment_sum
+from fidelity.core.hashing import count_keys, joint_counts, unique_inverse
+from fidelity.core.histogram import (
+    check_radices,
+    merge_counts,
+    pack_codes,
+    pack_columns,
+    unit_counts,
+    unpack_columns,
+)
+from fidelity.core.hits import confusion_counts, hit_rank, topk_hits
+from fidelity.core.mi import binary_entropy, mi_from_counts, miller_madow_bias
+
+__all__ = [
+    "binary_entropy",
+    "check_radices",
+    "confusion_counts",
+    "count_keys",
+    "hit_rank",
+    "joint_counts",
+    "merge_counts",
+    "mi_from_counts",
+    "miller_madow_bias",
+    "pack_codes",
+    "pack_columns",
+    "segment_count",
+    "segment_mean",
+    "segment_sum",
+    "topk_hits",
+    "unique_inverse",
+    "unit_counts",
+    "unpack_columns",
+]

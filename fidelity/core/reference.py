@@ -1,0 +1,149 @@
+"""Plain-NumPy reference twins of the numba kernels, used by the property tests.
+
+Each function here computes the same result as its counterpart in
+:mod:`fidelity.core` the obvious (slower, more memory-hungry) way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _as_2d(recommendations: np.ndarray) -> np.ndarray:
+    recs = np.asarray(recommendations)
+    return recs[:, None] if recs.ndim == 1 else recs
+
+
+def topk_hits(recommendations: np.ndarray, next_item: np.ndarray) -> np.ndarray:
+    recs = _as_2d(recommendations)
+    return (recs == np.asarray(next_item)[:, None]).any(axis=1)
+
+
+def hit_rank(recommendations: np.ndarray, next_item: np.ndarray) -> np.ndarray:
+    recs = _as_2d(recommendations)
+    eq = recs == np.asarray(next_item)[:, None]
+    found = eq.any(axis=1)
+    first = eq.argmax(axis=1) if recs.shape[1] else np.zeros(len(next_item), dtype=np.int64)
+    return np.where(found, first, -1).astype(np.int64)
+
+
+def confusion_counts(hits: np.ndarray, member: np.ndarray) -> np.ndarray:
+    h = np.asarray(hits, dtype=bool)
+    m = np.asarray(member, dtype=bool)
+    return np.array([(h & m).sum(), (h & ~m).sum(), (~h & ~m).sum(), (~h & m).sum()],
+                    dtype=np.int64)
+
+
+def segment_sum(values: np.ndarray, segments: np.ndarray, n_segments: int) -> np.ndarray:
+    return np.bincount(segments, weights=np.asarray(values, dtype=np.float64),
+                       minlength=n_segments).astype(np.float64)
+
+
+def segment_count(segments: np.ndarray, n_segments: int) -> np.ndarray:
+    return np.bincount(segments, minlength=n_segments).astype(np.int64)
+
+
+def segment_mean(values: np.ndarray, segments: np.ndarray, n_segments: int) -> np.ndarray:
+    sums = segment_sum(values, segments, n_segments)
+    counts = segment_count(segments, n_segments)
+    out = np.full(n_segments, np.nan)
+    np.divide(sums, counts, out=out, where=counts > 0)
+    return out
+
+
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return uniq, inverse.reshape(-1).astype(np.int64)
+
+
+def joint_counts(
+    keys_a: np.ndarray,
+    keys_t: np.ndarray,
+    weights_a: np.ndarray | None = None,
+    weights_t: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keys_a = np.asarray(keys_a, dtype=np.uint64)
+    keys_t = np.asarray(keys_t, dtype=np.uint64)
+    wa = np.ones(len(keys_a)) if weights_a is None else np.asarray(weights_a, dtype=np.float64)
+    wt = np.ones(len(keys_t)) if weights_t is None else np.asarray(weights_t, dtype=np.float64)
+    keys, inverse = np.unique(np.concatenate([keys_a, keys_t]), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    ca = np.bincount(inverse[: len(keys_a)], weights=wa, minlength=len(keys))
+    ct = np.bincount(inverse[len(keys_a):], weights=wt, minlength=len(keys))
+    return keys.astype(np.uint64), ca.astype(np.int64), ct.astype(np.int64)
+
+
+def count_keys(keys: np.ndarray, weights: np.ndarray | None = None):
+    out_keys, counts, _ = joint_counts(keys, np.zeros(0, dtype=np.uint64), weights, None)
+    return out_keys, counts
+
+
+def pack_columns(columns: np.ndarray, radices: Sequence[int]) -> np.ndarray:
+    cols = np.atleast_2d(np.asarray(columns)).astype(object)
+    key = np.zeros(cols.shape[1], dtype=object)
+    for j, r in enumerate(radices):
+        key = key * int(r) + cols[j]
+    return np.array([int(k) for k in key], dtype=np.uint64)
+
+
+def unpack_columns(keys: np.ndarray, radices: Sequence[int]) -> np.ndarray:
+    rest = np.array([int(k) for k in np.asarray(keys, dtype=np.uint64)], dtype=object)
+    out = np.empty((len(radices), len(rest)), dtype=np.int64)
+    for j in range(len(radices) - 1, -1, -1):
+        out[j] = [int(v) for v in rest % int(radices[j])] if len(rest) else []
+        rest = rest // int(radices[j])
+    return out
+
+
+def merge_counts(keys_1, counts_a_1, counts_t_1, keys_2, counts_a_2, counts_t_2):
+    keys = np.concatenate([np.asarray(keys_1, dtype=np.uint64), np.asarray(keys_2, np.uint64)])
+    ca = np.concatenate([counts_a_1, counts_a_2]).astype(np.float64)
+    ct = np.concatenate([counts_t_1, counts_t_2]).astype(np.float64)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return (uniq.astype(np.uint64),
+            np.bincount(inverse, weights=ca, minlength=len(uniq)).astype(np.int64),
+            np.bincount(inverse, weights=ct, minlength=len(uniq)).astype(np.int64))
+
+
+def unit_counts(key_index, obs_unit, unit_holder, unit_weight, n_keys) -> np.ndarray:
+    counts = np.zeros((2, n_keys), dtype=np.int64)
+    obs_unit = np.asarray(obs_unit, dtype=np.int64)
+    np.add.at(counts, (np.asarray(unit_holder)[obs_unit], np.asarray(key_index)),
+              np.asarray(unit_weight, dtype=np.int64)[obs_unit])
+    return counts
+
+
+def binary_entropy(p: float) -> float:
+    return float(-sum(q * np.log2(q) for q in (p, 1.0 - p) if q > 0))
+
+
+def mi_from_counts(counts_a: np.ndarray, counts_t: np.ndarray, prior_a: float = 0.5) -> float:
+    """DESIGN formula: H(H) + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]."""
+    ca = np.asarray(counts_a, dtype=np.float64)
+    ct = np.asarray(counts_t, dtype=np.float64)
+    if ca.sum() <= 0 or ct.sum() <= 0:
+        return float("nan")
+    prior = np.array([prior_a, 1.0 - prior_a])
+    p_o_given_h = np.vstack([ca / ca.sum(), ct / ct.sum()])
+    joint = prior[:, None] * p_o_given_h
+    p_o = joint.sum(axis=0)
+    total = 0.0
+    for h in range(2):
+        nz = joint[h] > 0
+        total += prior[h] * np.sum(p_o_given_h[h, nz] * np.log2(joint[h, nz] / p_o[nz]))
+    return binary_entropy(prior_a) + float(total)
+
+
+def miller_madow_bias(counts_a, counts_t, prior_a: float = 0.5) -> float:
+    ca = np.asarray(counts_a, dtype=np.float64)
+    ct = np.asarray(counts_t, dtype=np.float64)
+    na, nt = ca.sum(), ct.sum()
+    if na <= 0 or nt <= 0:
+        return float("nan")
+    m_a, m_t, m_o = (ca > 0).sum(), (ct > 0).sum(), ((ca + ct) > 0).sum()
+    bias = (m_o - 1) / (2 * (na + nt)) - prior_a * (m_a - 1) / (2 * na)
+    bias -= (1 - prior_a) * (m_t - 1) / (2 * nt)
+    return float(bias / np.log(2))
