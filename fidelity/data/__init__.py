@@ -1,5 +1,27 @@
 """Typed session data, loaders, the paper's filters and the synthetic generator."""
 
+from fidelity.data.filters import keep_top_items, paper_filter
+from fidelity.data.loaders import (
+    MOVIELENS_100K_NAMES,
+    MSSD_CATEGORIES,
+    MSSD_COLUMNS,
+    MSSD_TIMING_COLUMNS,
+    load_interactions,
+    load_mssd,
+    load_sessions,
+)
 from fidelity.data.tables import Observations, Sessions
 
-__all__ = ["Observations", "Sessions"]
+__all__ = [
+    "MOVIELENS_100K_NAMES",
+    "MSSD_CATEGORIES",
+    "MSSD_COLUMNS",
+    "MSSD_TIMING_COLUMNS",
+    "Observations",
+    "Sessions",
+    "keep_top_items",
+    "load_interactions",
+    "load_mssd",
+    "load_sessions",
+    "paper_filter",
+]
