@@ -1,0 +1,71 @@
+"""Saving figures atomically (temporary file in the same folder, then os.replace)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from fidelity._validation import check_choice
+
+SAVE_FORMATS = ("png", "svg", "pdf")
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 150) -> bytes:
+    """Render ``fig`` to bytes in ``fmt`` (png, svg or pdf)."""
+    check_choice("fmt", fmt, SAVE_FORMATS)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    return buf.getvalue()
+
+
+def save_figure(
+    fig: Figure,
+    path_stem: str | os.PathLike,
+    formats: Sequence[str] = ("png", "svg"),
+    *,
+    dpi: int = 150,
+) -> list[Path]:
+    """Save ``fig`` as ``<path_stem>.<fmt>`` for each format, atomically.
+
+    Every format is rendered in memory first; each file is then written to a temporary file in
+    the same folder and moved into place with :func:`os.replace`, so a failure leaves no
+    partial file (and no file at all when rendering fails). Missing folders are created.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``formats``.
+    """
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
+    if isinstance(formats, str) or not formats:
+        raise ValueError(f"formats must be a non-empty sequence of {SAVE_FORMATS}; got {formats!r}")
+    stem = Path(path_stem)
+    rendered = {
+        fmt: figure_bytes(fig, check_choice("formats", fmt, SAVE_FORMATS), dpi=dpi)
+        for fmt in dict.fromkeys(formats)
+    }
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt, data in rendered.items():
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        _atomic_write_bytes(path, data)
+        paths.append(path)
+    return paths
