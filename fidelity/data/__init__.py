@@ -10,6 +10,8 @@ from fidelity.data.loaders import (
     load_mssd,
     load_sessions,
 )
+from fidelity.data.stats import CalibrationStats, calibration_stats
+from fidelity.data.synthetic import make_sessions
 from fidelity.data.tables import Observations, Sessions
 
 __all__ = [
@@ -17,11 +19,14 @@ __all__ = [
     "MSSD_CATEGORIES",
     "MSSD_COLUMNS",
     "MSSD_TIMING_COLUMNS",
+    "CalibrationStats",
     "Observations",
     "Sessions",
+    "calibration_stats",
     "keep_top_items",
     "load_interactions",
     "load_mssd",
     "load_sessions",
+    "make_sessions",
     "paper_filter",
 ]
