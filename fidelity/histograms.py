@@ -30,6 +30,7 @@ import pandas as pd
 from fidelity.core import (
     check_radices,
     joint_counts,
+    joint_counts_sorting,
     merge_counts,
     pack_columns,
     unpack_columns,
@@ -194,8 +195,10 @@ class ObservationHistogram:
         enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
         keys_a, keys_t = enc.keys()
         empty = np.zeros(0, dtype=np.uint64)
-        keys, ca, ct = joint_counts(
-            empty if keys_a is None else keys_a, empty if keys_t is None else keys_t
+        keys, ca, ct = joint_counts_sorting(
+            empty if keys_a is None else keys_a,
+            empty if keys_t is None else keys_t,
+            overwrite=True,  # the packed keys are our own temporaries
         )
         return cls(keys, ca, ct, enc.features, enc.radices, enc.bin_edges)
 

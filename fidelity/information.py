@@ -31,7 +31,8 @@ from fidelity._validation import RandomStateLike, check_choice, check_fraction, 
 from fidelity._validation import warn as _warn
 from fidelity.core import (
     binary_entropy,
-    joint_counts,
+    count_keys,
+    joint_counts_sorting,
     mi_from_counts,
     miller_madow_bias,
     unique_inverse,
@@ -270,13 +271,15 @@ def mutual_information(
     encoded = encode_features(adversary, target, features=features, timing_bins=timing_bins)
     keys_a, keys_t = encoded.keys()
     n_a, n_t = len(keys_a), len(keys_t)
-    units_a, n_units_a = _units(adversary, unit)
-    units_t, n_units_t = _units(target, unit)
     if n_permutations == 0 and n_bootstrap == 0:
-        # lean path: one hash pass, memory ~ distinct values
-        _, counts_a, counts_t = joint_counts(keys_a, keys_t)
+        # lean path: sort the (own, temporary) keys in place and count runs
+        _, counts_a, counts_t = joint_counts_sorting(keys_a, keys_t, overwrite=True)
         m = len(counts_a)
+        n_units_a = len(count_keys(getattr(adversary, unit).view(np.uint64))[0])
+        n_units_t = len(count_keys(getattr(target, unit).view(np.uint64))[0])
     else:
+        units_a, n_units_a = _units(adversary, unit)
+        units_t, n_units_t = _units(target, unit)
         uniq, key_index = unique_inverse(np.concatenate([keys_a, keys_t]))
         obs_unit = np.concatenate([units_a, units_t + n_units_a])
         holder = np.repeat(np.array([0, 1], dtype=np.int64), [n_units_a, n_units_t])

@@ -7,7 +7,7 @@ functions exported here coerce dtypes and call the kernels; they do not validate
 """
 
 from fidelity.core.aggregate import segment_count, segment_mean, segment_sum
-from fidelity.core.hashing import count_keys, joint_counts, unique_inverse
+from fidelity.core.hashing import count_keys, joint_counts, joint_counts_sorting, unique_inverse
 from fidelity.core.histogram import (
     check_radices,
     merge_counts,
@@ -26,6 +26,7 @@ __all__ = [
     "count_keys",
     "hit_rank",
     "joint_counts",
+    "joint_counts_sorting",
     "merge_counts",
     "mi_from_counts",
     "miller_madow_bias",

@@ -3,8 +3,12 @@
 Memory grows with the number of *distinct* keys, never with the key range: the
 table starts at 1,024 slots and doubles when its load passes 0.7, so a catalog of
 10^6 songs (10^12 possible (s, s') pairs) costs only what is actually observed.
-Slots hold a key (8 bytes), an occupancy flag (1 byte) and two int64 counters
-(holder A, holder T): about 25 bytes per slot, 36 to 71 bytes per distinct key.
+A slot is one row (key, count A, count T) of 24 bytes, so one probe touches one cache
+line: 34 to 69 bytes per distinct key. The key 2**64 - 1 marks an empty slot; it
+never comes out of :func:`fidelity.core.pack_columns` and is counted aside when given.
+
+:func:`joint_counts_sorting` gives the same result by sorting; it is faster when the
+keys are many and the distinct values do not fit in the CPU caches.
 
 Hashing is Fibonacci (multiplicative) hashing with linear probing. Results are
 returned sorted by key, so they do not depend on insertion order and per-partition
@@ -17,6 +21,7 @@ import numpy as np
 from numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # slot marker; a key equal to it is counted aside
 _START_BITS = 10
 
 
@@ -26,82 +31,146 @@ def _slot(key, shift):
 
 
 @njit(cache=True)
-def _grow(tk, occ, cnt, bits):
-    new_bits = bits + 1
-    cap = 1 << new_bits
-    mask = cap - 1
-    shift = np.uint64(64 - new_bits)
-    nk = np.zeros(cap, dtype=np.uint64)
-    nocc = np.zeros(cap, dtype=np.bool_)
-    ncnt = np.zeros((cap, 2), dtype=np.int64)
-    for j in range(tk.shape[0]):
-        if occ[j]:
-            s = _slot(tk[j], shift)
-            while nocc[s]:
-                s = (s + 1) & mask
-            nocc[s] = True
-            nk[s] = tk[j]
-            ncnt[s, 0] = cnt[j, 0]
-            ncnt[s, 1] = cnt[j, 1]
-    return nk, nocc, ncnt, new_bits
+def _new_table(bits):
+    table = np.empty((1 << bits, 3), dtype=np.uint64)
+    table[:, 0] = _EMPTY
+    table[:, 1] = 0
+    table[:, 2] = 0
+    return table
 
 
 @njit(cache=True)
-def _accumulate(tk, occ, cnt, bits, size, keys, weights, column):
-    """Add ``weights[i]`` (1 when ``weights`` is empty) to the counter of ``keys[i]``."""
+def _grow(table, bits):
+    new_bits = bits + 1
+    new = _new_table(new_bits)
+    mask = new.shape[0] - 1
+    shift = np.uint64(64 - new_bits)
+    for j in range(table.shape[0]):
+        key = table[j, 0]
+        if key != _EMPTY:
+            s = _slot(key, shift)
+            while new[s, 0] != _EMPTY:
+                s = (s + 1) & mask
+            new[s, 0] = key
+            new[s, 1] = table[j, 1]
+            new[s, 2] = table[j, 2]
+    return new, new_bits
+
+
+@njit(cache=True)
+def _accumulate(table, bits, size, aside, keys, weights, column):
+    """Add ``weights[i]`` (1 when ``weights`` is empty) to the counter of ``keys[i]``.
+
+    ``table`` rows are (key, count A, count T), interleaved so that one probe touches
+    one cache line. ``aside`` (length 2) counts the key equal to the empty marker.
+    """
     use_weights = weights.shape[0] > 0
-    cap = tk.shape[0]
+    cap = table.shape[0]
     mask = cap - 1
     shift = np.uint64(64 - bits)
     for i in range(keys.shape[0]):
+        w = np.uint64(weights[i]) if use_weights else np.uint64(1)
+        key = keys[i]
+        if key == _EMPTY:
+            aside[column - 1] += w
+            continue
         if 10 * (size + 1) > 7 * cap:
-            tk, occ, cnt, bits = _grow(tk, occ, cnt, bits)
-            cap = tk.shape[0]
+            table, bits = _grow(table, bits)
+            cap = table.shape[0]
             mask = cap - 1
             shift = np.uint64(64 - bits)
-        key = keys[i]
         s = _slot(key, shift)
-        while occ[s] and tk[s] != key:
+        while True:
+            found = table[s, 0]
+            if found == key:
+                break
+            if found == _EMPTY:
+                table[s, 0] = key
+                size += 1
+                break
             s = (s + 1) & mask
-        if not occ[s]:
-            occ[s] = True
-            tk[s] = key
-            size += 1
-        if use_weights:
-            cnt[s, column] += weights[i]
-        else:
-            cnt[s, column] += 1
-    return tk, occ, cnt, bits, size
+        table[s, column] += w
+    return table, bits, size
 
 
 @njit(cache=True)
-def _extract_sorted(tk, occ, cnt):
-    idx = np.flatnonzero(occ)
-    keys = tk[idx]
-    order = np.argsort(keys)
-    m = order.shape[0]
+def _extract(table, size, aside, has_aside):
+    """Occupied rows as (keys, counts A, counts T), in slot order (sorted by the wrapper)."""
+    m = size + (1 if has_aside else 0)
     out_keys = np.empty(m, dtype=np.uint64)
     out_a = np.empty(m, dtype=np.int64)
     out_t = np.empty(m, dtype=np.int64)
-    for r in range(m):
-        j = idx[order[r]]
-        out_keys[r] = tk[j]
-        out_a[r] = cnt[j, 0]
-        out_t[r] = cnt[j, 1]
+    r = 0
+    for j in range(table.shape[0]):
+        if table[j, 0] != _EMPTY:
+            out_keys[r] = table[j, 0]
+            out_a[r] = np.int64(table[j, 1])
+            out_t[r] = np.int64(table[j, 2])
+            r += 1
+    if has_aside:
+        out_keys[size] = _EMPTY
+        out_a[size] = np.int64(aside[0])
+        out_t[size] = np.int64(aside[1])
     return out_keys, out_a, out_t
+
+
+@njit(cache=True)
+def _has_key(keys, value):
+    for i in range(keys.shape[0]):
+        if keys[i] == value:
+            return True
+    return False
 
 
 @njit(cache=True)
 def _joint_counts_kernel(keys_a, keys_t, weights_a, weights_t):
     bits = _START_BITS
-    cap = 1 << bits
-    tk = np.zeros(cap, dtype=np.uint64)
-    occ = np.zeros(cap, dtype=np.bool_)
-    cnt = np.zeros((cap, 2), dtype=np.int64)
-    size = 0
-    tk, occ, cnt, bits, size = _accumulate(tk, occ, cnt, bits, size, keys_a, weights_a, 0)
-    tk, occ, cnt, bits, size = _accumulate(tk, occ, cnt, bits, size, keys_t, weights_t, 1)
-    return _extract_sorted(tk, occ, cnt)
+    table = _new_table(bits)
+    aside = np.zeros(2, dtype=np.uint64)
+    table, bits, size = _accumulate(table, bits, 0, aside, keys_a, weights_a, 1)
+    table, bits, size = _accumulate(table, bits, size, aside, keys_t, weights_t, 2)
+    has_aside = _has_key(keys_a, _EMPTY) or _has_key(keys_t, _EMPTY)
+    return _extract(table, size, aside, has_aside)
+
+
+@njit(cache=True)
+def _runs_merge_kernel(sorted_a, sorted_t):
+    """Distinct keys and counts of two sorted key arrays, in one merging pass."""
+    na = sorted_a.shape[0]
+    nt = sorted_t.shape[0]
+    m = 0  # first pass: number of distinct keys
+    i = 0
+    j = 0
+    while i < na or j < nt:
+        if j >= nt or (i < na and sorted_a[i] <= sorted_t[j]):
+            key = sorted_a[i]
+        else:
+            key = sorted_t[j]
+        while i < na and sorted_a[i] == key:
+            i += 1
+        while j < nt and sorted_t[j] == key:
+            j += 1
+        m += 1
+    keys = np.empty(m, dtype=np.uint64)
+    ca = np.zeros(m, dtype=np.int64)
+    ct = np.zeros(m, dtype=np.int64)
+    i = 0
+    j = 0
+    r = 0
+    while i < na or j < nt:
+        if j >= nt or (i < na and sorted_a[i] <= sorted_t[j]):
+            key = sorted_a[i]
+        else:
+            key = sorted_t[j]
+        keys[r] = key
+        while i < na and sorted_a[i] == key:
+            ca[r] += 1
+            i += 1
+        while j < nt and sorted_t[j] == key:
+            ct[r] += 1
+            j += 1
+        r += 1
+    return keys, ca, ct
 
 
 @njit(cache=True)
@@ -145,13 +214,17 @@ def _unique_inverse_kernel(keys):
     for j in range(cap):
         if tid[j] >= 0:
             uniq[tid[j]] = tk[j]
-    order = np.argsort(uniq)
-    rank = np.empty(size, dtype=np.int64)
-    for r in range(size):
+    return uniq, inverse
+
+
+@njit(cache=True)
+def _remap_kernel(inverse, order):
+    """In place: ``inverse[i] = rank[inverse[i]]`` with ``rank[order[r]] = r``."""
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    for r in range(order.shape[0]):
         rank[order[r]] = r
-    for i in range(n):
+    for i in range(inverse.shape[0]):
         inverse[i] = rank[inverse[i]]
-    return uniq[order], inverse
 
 
 _NO_WEIGHTS = np.zeros(0, dtype=np.int64)
@@ -189,8 +262,36 @@ def joint_counts(
     counts_a, counts_t : ndarray of int64, shape (m,)
         Number of occurrences (or summed weights) of each key in A and in T.
     """
-    return _joint_counts_kernel(_keys(keys_a), _keys(keys_t), _weights(weights_a),
-                                _weights(weights_t))
+    keys, ca, ct = _joint_counts_kernel(
+        _keys(keys_a), _keys(keys_t), _weights(weights_a), _weights(weights_t)
+    )
+    order = np.argsort(keys)  # NumPy's SIMD sort; keys are distinct
+    return keys[order], ca[order], ct[order]
+
+
+def joint_counts_sorting(
+    keys_a: np.ndarray, keys_t: np.ndarray, *, overwrite: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Same result as :func:`joint_counts`, by sorting (NumPy's SIMD sort) and one merge pass.
+
+    Faster than hashing when keys are many and distinct values spread beyond the CPU
+    caches, but needs the keys sorted: with ``overwrite=True`` the given arrays (which
+    must be contiguous ``uint64``) are sorted in place and no copy is made; otherwise
+    sorted copies are made (8 bytes per key).
+    """
+    arrays = []
+    for keys in (keys_a, keys_t):
+        if (
+            overwrite
+            and isinstance(keys, np.ndarray)
+            and keys.dtype == np.uint64
+            and (keys.flags.c_contiguous and keys.flags.writeable)
+        ):
+            keys.sort()
+            arrays.append(keys)
+        else:
+            arrays.append(np.sort(_keys(keys)))
+    return _runs_merge_kernel(arrays[0], arrays[1])
 
 
 def count_keys(
@@ -198,7 +299,7 @@ def count_keys(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct keys and their counts (a hash-based ``np.unique(return_counts=True)``)."""
     empty = np.zeros(0, dtype=np.uint64)
-    out_keys, counts, _ = _joint_counts_kernel(_keys(keys), empty, _weights(weights), _NO_WEIGHTS)
+    out_keys, counts, _ = joint_counts(keys, empty, weights, None)
     return out_keys, counts
 
 
@@ -219,4 +320,7 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(values)
     if arr.dtype != np.uint64:
         arr = arr.astype(np.int64, copy=False)
-    return _unique_inverse_kernel(np.ascontiguousarray(arr))
+    uniq, inverse = _unique_inverse_kernel(np.ascontiguousarray(arr))
+    order = np.argsort(uniq)  # NumPy's SIMD sort over the distinct values only
+    _remap_kernel(inverse, order)
+    return uniq[order], inverse

@@ -100,9 +100,7 @@ def check_radices(radices: Sequence[int], *, name: str = "radices") -> np.ndarra
     return np.asarray(values, dtype=np.uint64)
 
 
-def pack_columns(
-    columns: np.ndarray | Sequence[np.ndarray], radices: Sequence[int]
-) -> np.ndarray:
+def pack_columns(columns: np.ndarray | Sequence[np.ndarray], radices: Sequence[int]) -> np.ndarray:
     """Pack integer columns into mixed-radix ``uint64`` keys.
 
     Parameters

@@ -32,13 +32,15 @@ def hit_rank(recommendations: np.ndarray, next_item: np.ndarray) -> np.ndarray:
 def confusion_counts(hits: np.ndarray, member: np.ndarray) -> np.ndarray:
     h = np.asarray(hits, dtype=bool)
     m = np.asarray(member, dtype=bool)
-    return np.array([(h & m).sum(), (h & ~m).sum(), (~h & ~m).sum(), (~h & m).sum()],
-                    dtype=np.int64)
+    return np.array(
+        [(h & m).sum(), (h & ~m).sum(), (~h & ~m).sum(), (~h & m).sum()], dtype=np.int64
+    )
 
 
 def segment_sum(values: np.ndarray, segments: np.ndarray, n_segments: int) -> np.ndarray:
-    return np.bincount(segments, weights=np.asarray(values, dtype=np.float64),
-                       minlength=n_segments).astype(np.float64)
+    return np.bincount(
+        segments, weights=np.asarray(values, dtype=np.float64), minlength=n_segments
+    ).astype(np.float64)
 
 
 def segment_count(segments: np.ndarray, n_segments: int) -> np.ndarray:
@@ -71,7 +73,7 @@ def joint_counts(
     keys, inverse = np.unique(np.concatenate([keys_a, keys_t]), return_inverse=True)
     inverse = inverse.reshape(-1)
     ca = np.bincount(inverse[: len(keys_a)], weights=wa, minlength=len(keys))
-    ct = np.bincount(inverse[len(keys_a):], weights=wt, minlength=len(keys))
+    ct = np.bincount(inverse[len(keys_a) :], weights=wt, minlength=len(keys))
     return keys.astype(np.uint64), ca.astype(np.int64), ct.astype(np.int64)
 
 
@@ -103,16 +105,21 @@ def merge_counts(keys_1, counts_a_1, counts_t_1, keys_2, counts_a_2, counts_t_2)
     ct = np.concatenate([counts_t_1, counts_t_2]).astype(np.float64)
     uniq, inverse = np.unique(keys, return_inverse=True)
     inverse = inverse.reshape(-1)
-    return (uniq.astype(np.uint64),
-            np.bincount(inverse, weights=ca, minlength=len(uniq)).astype(np.int64),
-            np.bincount(inverse, weights=ct, minlength=len(uniq)).astype(np.int64))
+    return (
+        uniq.astype(np.uint64),
+        np.bincount(inverse, weights=ca, minlength=len(uniq)).astype(np.int64),
+        np.bincount(inverse, weights=ct, minlength=len(uniq)).astype(np.int64),
+    )
 
 
 def unit_counts(key_index, obs_unit, unit_holder, unit_weight, n_keys) -> np.ndarray:
     counts = np.zeros((2, n_keys), dtype=np.int64)
     obs_unit = np.asarray(obs_unit, dtype=np.int64)
-    np.add.at(counts, (np.asarray(unit_holder)[obs_unit], np.asarray(key_index)),
-              np.asarray(unit_weight, dtype=np.int64)[obs_unit])
+    np.add.at(
+        counts,
+        (np.asarray(unit_holder)[obs_unit], np.asarray(key_index)),
+        np.asarray(unit_weight, dtype=np.int64)[obs_unit],
+    )
     return counts
 
 

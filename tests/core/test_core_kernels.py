@@ -75,11 +75,19 @@ def segments(draw):
 @given(segments())
 def test_segment_aggregates_match_reference(data):
     values, seg, n_seg = data
-    np.testing.assert_allclose(core.segment_sum(values, seg, n_seg),
-                               ref.segment_sum(values, seg, n_seg), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        core.segment_sum(values, seg, n_seg),
+        ref.segment_sum(values, seg, n_seg),
+        rtol=1e-12,
+        atol=1e-9,
+    )
     np.testing.assert_array_equal(core.segment_count(seg, n_seg), ref.segment_count(seg, n_seg))
-    np.testing.assert_allclose(core.segment_mean(values, seg, n_seg),
-                               ref.segment_mean(values, seg, n_seg), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        core.segment_mean(values, seg, n_seg),
+        ref.segment_mean(values, seg, n_seg),
+        rtol=1e-12,
+        atol=1e-9,
+    )
 
 
 # keys over a wide range (sparse) and a narrow one (many repeats), up to 2**64 - 1
@@ -99,6 +107,23 @@ def test_joint_counts_match_reference(keys_a, keys_t):
 
 
 @SETTINGS
+@given(any_keys, any_keys, st.booleans())
+def test_joint_counts_sorting_matches_reference(keys_a, keys_t, overwrite):
+    want = ref.joint_counts(keys_a, keys_t)
+    got = core.joint_counts_sorting(keys_a.copy(), keys_t.copy(), overwrite=overwrite)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_joint_counts_sorting_overwrite_sorts_in_place_only_when_asked():
+    keys = np.array([5, 1, 3, 1], dtype=np.uint64)
+    core.joint_counts_sorting(keys, keys[:0].copy())
+    np.testing.assert_array_equal(keys, [5, 1, 3, 1])
+    core.joint_counts_sorting(keys, keys[:0].copy(), overwrite=True)
+    np.testing.assert_array_equal(keys, [1, 1, 3, 5])
+
+
+@SETTINGS
 @given(any_keys, st.integers(0, 5))
 def test_count_keys_with_weights_match_reference(keys, w):
     weights = np.full(len(keys), w, dtype=np.int64)
@@ -113,15 +138,20 @@ def test_joint_counts_grows_past_many_distinct_keys():
     rng = np.random.default_rng(0)
     keys_a = rng.integers(0, 2**62, 50_000).astype(np.uint64)
     keys_t = np.concatenate([keys_a[:1000], rng.integers(0, 2**62, 30_000).astype(np.uint64)])
-    for g, w in zip(core.joint_counts(keys_a, keys_t), ref.joint_counts(keys_a, keys_t),
-                    strict=True):
+    for g, w in zip(
+        core.joint_counts(keys_a, keys_t), ref.joint_counts(keys_a, keys_t), strict=True
+    ):
         np.testing.assert_array_equal(g, w)
 
 
 @SETTINGS
-@given(st.one_of(hnp.arrays(np.int64, sizes, elements=st.integers(0, 10**8)),
-                 hnp.arrays(np.int64, sizes, elements=st.integers(0, 5)),
-                 hnp.arrays(np.int64, sizes, elements=st.integers(-(2**62), 2**62))))
+@given(
+    st.one_of(
+        hnp.arrays(np.int64, sizes, elements=st.integers(0, 10**8)),
+        hnp.arrays(np.int64, sizes, elements=st.integers(0, 5)),
+        hnp.arrays(np.int64, sizes, elements=st.integers(-(2**62), 2**62)),
+    )
+)
 def test_unique_inverse_matches_numpy(values):
     uniq, inverse = core.unique_inverse(values)
     want_uniq, want_inverse = ref.unique_inverse(values)
@@ -134,8 +164,11 @@ def columns_and_radices(draw):
     m = draw(st.integers(1, 4))
     n = draw(sizes)
     radices = draw(st.lists(st.integers(1, 2**15), min_size=m, max_size=m))
-    cols = np.stack([draw(hnp.arrays(np.int64, n, elements=st.integers(0, r - 1)))
-                     for r in radices]) if n else np.zeros((m, 0), dtype=np.int64)
+    cols = (
+        np.stack([draw(hnp.arrays(np.int64, n, elements=st.integers(0, r - 1))) for r in radices])
+        if n
+        else np.zeros((m, 0), dtype=np.int64)
+    )
     return cols, radices
 
 
@@ -159,8 +192,9 @@ def test_pack_codes_large_catalog_and_order():
     assert list(np.argsort(keys)) == [0, 3, 2, 1]
     extra = np.array([1, 0, 2, 2])
     keys3 = core.pack_codes(item, nxt, extra, n_items=n_items, n_extra=3)
-    np.testing.assert_array_equal(core.unpack_columns(keys3, [n_items, n_items, 3]),
-                                  np.stack([item, nxt, extra]))
+    np.testing.assert_array_equal(
+        core.unpack_columns(keys3, [n_items, n_items, 3]), np.stack([item, nxt, extra])
+    )
 
 
 def test_pack_rejects_key_space_over_64_bits():
@@ -205,8 +239,11 @@ def test_unit_counts_match_reference(data):
 
 
 count_arrays = st.integers(1, 12).flatmap(
-    lambda m: st.tuples(hnp.arrays(np.int64, m, elements=st.integers(0, 30)),
-                        hnp.arrays(np.int64, m, elements=st.integers(0, 30))))
+    lambda m: st.tuples(
+        hnp.arrays(np.int64, m, elements=st.integers(0, 30)),
+        hnp.arrays(np.int64, m, elements=st.integers(0, 30)),
+    )
+)
 
 
 @SETTINGS
@@ -234,8 +271,9 @@ def test_binary_entropy_matches_reference(p):
 def test_empty_inputs():
     empty = np.zeros(0, dtype=np.int64)
     assert core.topk_hits(np.zeros((0, 3), dtype=np.int64), empty).shape == (0,)
-    np.testing.assert_array_equal(core.confusion_counts(empty.astype(bool), empty.astype(bool)),
-                                  [0, 0, 0, 0])
+    np.testing.assert_array_equal(
+        core.confusion_counts(empty.astype(bool), empty.astype(bool)), [0, 0, 0, 0]
+    )
     keys, ca, ct = core.joint_counts(empty.astype(np.uint64), empty.astype(np.uint64))
     assert len(keys) == len(ca) == len(ct) == 0
     assert core.pack_codes(empty, empty).shape == (0,)

@@ -1,0 +1,399 @@
+"""Benchmark of the numba core: MI(H;O) and match-hit counting against pandas and scikit-learn.
+
+Every measurement runs in a fresh subprocess (``--worker``), so that its peak memory is
+its own. Peak memory is the Linux peak resident set size (``VmHWM`` of
+``/proc/self/status``), reset with ``/proc/self/clear_refs`` just before the timed
+operation; "working memory" is that peak minus the resident size just before the
+operation (the inputs are already resident), reported as a multiple of the input
+arrays' bytes. tracemalloc is not used: it does not see numba's allocations.
+
+MI (balanced: n/2 observations per holder, item codes skewed towards popular songs,
+next item = item + a small offset whose distribution differs slightly between A and T):
+
+- ``fidelity``: ``pack_codes`` + ``joint_counts_sorting`` (in-place sort of the packed
+  keys, one merging pass) + ``mi_from_counts``: the path of ``mutual_information``;
+- ``fidelity-hash``: the same with the open-addressing hash count ``joint_counts``;
+- ``pandas-groupby``: DataFrame of (holder, item, next_item), ``groupby().size().unstack()``,
+  MI with NumPy from the counts (the natural pandas implementation);
+- ``pandas-value_counts``: keys packed with NumPy, ``Series.value_counts`` per holder,
+  aligned, MI with NumPy (a stronger pandas baseline);
+- ``sklearn``: ``mutual_info_score(holder, item * C + next_item) / ln 2``.
+
+Hit counting (top-k lists, k=5; about 30 % of rows contain the next item):
+
+- ``fidelity``: ``topk_hits`` + ``confusion_counts`` + per-user hit counts
+  (``unique_inverse`` + ``segment_sum``);
+- ``pandas``: ``DataFrame(recs).eq(next, axis=0).any(axis=1)``, ``groupby(user).sum()``,
+  confusion by ``value_counts`` of (hit, member);
+- ``numpy``: ``(recs == next[:, None]).any(1)``, ``np.unique(return_inverse)``, ``bincount``.
+
+Inputs are generated in chunks of 10^7 rows so that generation never holds more than
+the inputs plus one chunk. Usage::
+
+    python benchmarks/bench_core.py --sizes 1e6,1e7,1e8
+    python benchmarks/bench_core.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CHUNK = 10_000_000
+K = 5
+
+
+# ----------------------------------------------------------------------------- memory
+def _status(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not found in /proc/self/status")
+
+
+def _reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+
+
+# ----------------------------------------------------------------------------- data
+def _skewed_items(rng: np.random.Generator, n: int, catalog: int) -> np.ndarray:
+    out = np.empty(n, dtype=np.int64)
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        u = rng.random(stop - start)
+        out[start:stop] = np.minimum((catalog * u**3).astype(np.int64), catalog - 1)
+    return out
+
+
+def _next_items(rng: np.random.Generator, item: np.ndarray, catalog: int, high: int) -> np.ndarray:
+    out = np.empty_like(item)
+    for start in range(0, len(item), CHUNK):
+        stop = min(start + CHUNK, len(item))
+        out[start:stop] = (item[start:stop] + rng.integers(1, high, stop - start)) % catalog
+    return out
+
+
+def mi_inputs(n: int, catalog: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    item_a = _skewed_items(rng, half, catalog)
+    item_t = _skewed_items(rng, n - half, catalog)
+    return {
+        "item_a": item_a,
+        "next_a": _next_items(rng, item_a, catalog, 20),
+        "item_t": item_t,
+        "next_t": _next_items(rng, item_t, catalog, 22),
+    }
+
+
+def hit_inputs(n: int, catalog: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    nxt = _skewed_items(rng, n, catalog)
+    recs = np.empty((n, K), dtype=np.int64)
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        block = rng.integers(0, catalog, (stop - start, K))
+        hit_rows = rng.random(stop - start) < 0.3
+        pos = rng.integers(0, K, stop - start)
+        block[hit_rows, pos[hit_rows]] = nxt[start:stop][hit_rows]
+        recs[start:stop] = block
+    n_users = max(n // 15, 1)  # ~15 observations per user, user codes spread up to 10^8
+    user_codes = (
+        np.sort(rng.choice(10**8, n_users, replace=False))
+        if n_users <= 10**7
+        else (np.arange(n_users, dtype=np.int64) * 7)
+    )
+    user = np.empty(n, dtype=np.int64)
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        user[start:stop] = user_codes[np.arange(start, stop) * n_users // n]
+    member_user = rng.random(n_users) < 0.5
+    member = member_user[np.arange(n) * n_users // n]
+    return {"recs": recs, "next": nxt, "user": user, "member": member}
+
+
+# ----------------------------------------------------------------------------- methods
+def _mi_numpy(ca: np.ndarray, ct: np.ndarray) -> float:
+    pa = 0.5 * ca / ca.sum()
+    pt = 0.5 * ct / ct.sum()
+    s = pa + pt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ta = np.where(pa > 0, pa * np.log2(pa / s), 0.0)
+        tt = np.where(pt > 0, pt * np.log2(pt / s), 0.0)
+    return float(1.0 + ta.sum() + tt.sum())
+
+
+def mi_fidelity(d, catalog):
+    from fidelity.core import joint_counts_sorting, mi_from_counts, pack_codes
+
+    keys_a = pack_codes(d["item_a"], d["next_a"], n_items=catalog)
+    keys_t = pack_codes(d["item_t"], d["next_t"], n_items=catalog)
+    _, ca, ct = joint_counts_sorting(keys_a, keys_t, overwrite=True)
+    return mi_from_counts(ca, ct, 0.5), len(ca)
+
+
+def mi_fidelity_hash(d, catalog):
+    from fidelity.core import joint_counts, mi_from_counts, pack_codes
+
+    keys_a = pack_codes(d["item_a"], d["next_a"], n_items=catalog)
+    keys_t = pack_codes(d["item_t"], d["next_t"], n_items=catalog)
+    _, ca, ct = joint_counts(keys_a, keys_t)
+    return mi_from_counts(ca, ct, 0.5), len(ca)
+
+
+def mi_pandas_groupby(d, catalog):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "holder": np.repeat(
+                np.array([0, 1], dtype=np.int8), [len(d["item_a"]), len(d["item_t"])]
+            ),
+            "item": np.concatenate([d["item_a"], d["item_t"]]),
+            "next_item": np.concatenate([d["next_a"], d["next_t"]]),
+        }
+    )
+    counts = frame.groupby(["item", "next_item", "holder"]).size().unstack(fill_value=0)
+    return _mi_numpy(counts[0].to_numpy(float), counts[1].to_numpy(float)), len(counts)
+
+
+def mi_pandas_value_counts(d, catalog):
+    import pandas as pd
+
+    vc_a = pd.Series(d["item_a"] * catalog + d["next_a"]).value_counts()
+    vc_t = pd.Series(d["item_t"] * catalog + d["next_t"]).value_counts()
+    both = pd.concat([vc_a, vc_t], axis=1).fillna(0)
+    return _mi_numpy(both.iloc[:, 0].to_numpy(float), both.iloc[:, 1].to_numpy(float)), len(both)
+
+
+def mi_sklearn(d, catalog):
+    from sklearn.metrics import mutual_info_score
+
+    labels = np.repeat(np.array([0, 1], dtype=np.int8), [len(d["item_a"]), len(d["item_t"])])
+    values = np.concatenate(
+        [d["item_a"] * catalog + d["next_a"], d["item_t"] * catalog + d["next_t"]]
+    )
+    return mutual_info_score(labels, values) / math.log(2), -1
+
+
+def hits_fidelity(d, catalog):
+    from fidelity.core import confusion_counts, segment_sum, topk_hits, unique_inverse
+
+    hits = topk_hits(d["recs"], d["next"])
+    conf = confusion_counts(hits, d["member"])
+    users, inverse = unique_inverse(d["user"])
+    per_user = segment_sum(hits, inverse, len(users))
+    return int(conf[0]), float(per_user.sum())
+
+
+def hits_pandas(d, catalog):
+    import pandas as pd
+
+    hits = pd.DataFrame(d["recs"]).eq(pd.Series(d["next"]), axis=0).any(axis=1)
+    frame = pd.DataFrame({"user": d["user"], "hit": hits.to_numpy(), "member": d["member"]})
+    per_user = frame.groupby("user")["hit"].sum()
+    conf = frame.value_counts(["hit", "member"])
+    return int(conf.get((True, True), 0)), float(per_user.sum())
+
+
+def hits_numpy(d, catalog):
+    hits = (d["recs"] == d["next"][:, None]).any(axis=1)
+    tp = int((hits & d["member"]).sum())
+    users, inverse = np.unique(d["user"], return_inverse=True)
+    per_user = np.bincount(inverse, weights=hits, minlength=len(users))
+    return tp, float(per_user.sum())
+
+
+METHODS = {
+    ("mi", "fidelity"): mi_fidelity,
+    ("mi", "fidelity-hash"): mi_fidelity_hash,
+    ("mi", "pandas-groupby"): mi_pandas_groupby,
+    ("mi", "pandas-value_counts"): mi_pandas_value_counts,
+    ("mi", "sklearn"): mi_sklearn,
+    ("hits", "fidelity"): hits_fidelity,
+    ("hits", "pandas"): hits_pandas,
+    ("hits", "numpy"): hits_numpy,
+}
+
+
+# ----------------------------------------------------------------------------- worker
+def worker(task: str, impl: str, n: int, catalog: int, repeats: int) -> dict:
+    func = METHODS[(task, impl)]
+    if impl == "fidelity":  # load the compiled kernels from the on-disk cache first
+        small = mi_inputs(1000, 100) if task == "mi" else hit_inputs(1000, 100)
+        func(small, 100)
+    data = mi_inputs(n, catalog) if task == "mi" else hit_inputs(n, catalog)
+    input_bytes = sum(a.nbytes for a in data.values())
+    times = []
+    peak_extra = 0
+    for _ in range(repeats):
+        rss_before = _status("VmRSS")
+        _reset_peak()
+        start = time.perf_counter()
+        result = func(data, catalog)
+        times.append(time.perf_counter() - start)
+        peak_extra = max(peak_extra, _status("VmHWM") - rss_before)
+        del result
+    check = func(data, catalog)
+    return {
+        "task": task,
+        "impl": impl,
+        "n": n,
+        "catalog": catalog,
+        "seconds": min(times),
+        "input_bytes": input_bytes,
+        "peak_extra_bytes": peak_extra,
+        "peak_total_bytes": _status("VmHWM"),
+        "check": check,
+    }
+
+
+def run_worker(task, impl, n, catalog, repeats, timeout) -> dict | None:
+    cmd = [sys.executable, __file__, "--worker", task, impl, str(n), str(catalog), str(repeats)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired:
+        print(f"  {task}/{impl} n={n:.0e}: timed out after {timeout} s", flush=True)
+        return None
+    except subprocess.CalledProcessError as exc:
+        print(f"  {task}/{impl} n={n:.0e}: failed\n{exc.stderr[-2000:]}", flush=True)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def first_call(cold: bool) -> float:
+    """Seconds for import + first MI and hit call in a fresh process (cold: empty numba cache)."""
+    code = (
+        "import time; t=time.perf_counter();"
+        "import numpy as np; from fidelity.core import pack_codes, joint_counts_sorting,"
+        " mi_from_counts, topk_hits, confusion_counts, unique_inverse, segment_sum;"
+        "k=pack_codes(np.arange(100), np.arange(100)[::-1]);"
+        "_,a,b=joint_counts_sorting(k,k[::-1]);"
+        "mi_from_counts(a,b,0.5); h=topk_hits(np.zeros((5,3),np.int64), np.zeros(5,np.int64));"
+        "confusion_counts(h,h); u,i=unique_inverse(np.arange(5)); segment_sum(h,i,5);"
+        "print(time.perf_counter()-t)"
+    )
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as cache:
+        if cold:
+            env["NUMBA_CACHE_DIR"] = cache
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- report
+def _fmt_bytes(b: float) -> str:
+    return f"{b / 2**20:,.0f} MiB" if b < 2**30 else f"{b / 2**30:,.2f} GiB"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        default="1e6,1e7,1e8",
+        help="observation counts, comma separated (default 1e6,1e7,1e8)",
+    )
+    parser.add_argument(
+        "--catalog", type=float, default=1e4, help="song catalog for the size runs (default 1e4)"
+    )
+    parser.add_argument(
+        "--big-catalog",
+        type=float,
+        default=1e6,
+        help="catalog of the large-catalog run (default 1e6)",
+    )
+    parser.add_argument(
+        "--big-catalog-n",
+        type=float,
+        default=1e7,
+        help="observations of the large-catalog run (default 1e7)",
+    )
+    parser.add_argument(
+        "--baseline-max",
+        type=float,
+        default=1e8,
+        help="largest size at which the baselines are run (default 1e8)",
+    )
+    parser.add_argument("--timeout", type=int, default=1800, help="per-measurement timeout (s)")
+    parser.add_argument("--quick", action="store_true", help="sizes 1e5,1e6; one repeat")
+    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        task, impl, n, catalog, repeats = args.worker
+        print(json.dumps(worker(task, impl, int(n), int(catalog), int(repeats))))
+        return
+
+    sizes = [int(float(s)) for s in ("1e5,1e6" if args.quick else args.sizes).split(",")]
+    catalog = int(args.catalog)
+    runs = [(n, catalog) for n in sizes]
+    if not args.quick:
+        runs.append((int(args.big_catalog_n), int(args.big_catalog)))
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, numpy {np.__version__}"
+    )
+    print(
+        "memory: peak RSS (VmHWM) reset before the operation; 'extra' = peak - RSS before, "
+        "as a multiple of the input arrays"
+    )
+    print(
+        f"first call in a fresh process (import + compile/load + MI + hits on tiny data): "
+        f"cold cache {first_call(True):.2f} s, warm on-disk cache {first_call(False):.2f} s"
+    )
+    rows = []
+    for n, cat in runs:
+        repeats = 1 if (args.quick or n >= 10**8) else 3
+        for task, impls in (
+            ("mi", ("fidelity", "fidelity-hash", "pandas-groupby", "pandas-value_counts",
+                                   "sklearn")),
+            ("hits", ("fidelity", "pandas", "numpy")),
+        ):
+            if task == "hits" and cat != catalog:
+                continue  # hit counting does not depend on the catalog
+            base = None
+            for impl in impls:
+                if not impl.startswith("fidelity") and n > args.baseline_max:
+                    continue
+                res = run_worker(task, impl, n, cat, repeats, args.timeout)
+                if res is None:
+                    continue
+                if impl == "fidelity":
+                    base = res
+                ratio = res["seconds"] / base["seconds"] if base else float("nan")
+                line = (
+                    f"{task:4s} n={n:.0e} catalog={cat:.0e} {impl:20s} "
+                    f"{res['seconds']:8.3f} s  {n / res['seconds'] / 1e6:8.1f} M obs/s  "
+                    f"extra {_fmt_bytes(res['peak_extra_bytes']):>10s} "
+                    f"({res['peak_extra_bytes'] / res['input_bytes']:.2f}x input "
+                    f"{_fmt_bytes(res['input_bytes'])})  "
+                    f"fidelity is {ratio:6.1f}x faster  check={res['check']}"
+                )
+                print(line, flush=True)
+                rows.append({**res, "speedup_of_fidelity": ratio})
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "bench_core.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
