@@ -117,8 +117,7 @@ def check_columns(
     missing = [c for c in required if c not in found]
     if missing:
         raise ValueError(
-            f"{name}: column(s) {missing!r} not found in the {what}; "
-            f"columns found: {list(found)!r}"
+            f"{name}: column(s) {missing!r} not found in the {what}; columns found: {list(found)!r}"
         )
 
 

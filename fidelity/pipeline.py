@@ -1,0 +1,224 @@
+"""The main job: the paper's experiment end to end, with figures, report and JSON.
+
+:func:`reproduce` is what ``fidelity reproduce`` and ``make demo`` run: a sweep
+(:func:`fidelity.experiment.run_sweep`), the self-evaluated safe session size
+(:func:`fidelity.safe_session.estimate_safe_session_size`), user-level ROC curves of
+the match attack, the paper's figures, an HTML report and ``results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fidelity._validation import RandomStateLike, int_seed, warn
+from fidelity.data.tables import Observations, Sessions
+from fidelity.experiment import SweepGrid, run_sweep
+from fidelity.safe_session import SafeSessionEstimate, estimate_safe_session_size
+
+logger = logging.getLogger("fidelity")
+
+PAPER_TARGET_SIZES = (500, 1000, 2000, 4000)
+
+
+@dataclass(frozen=True, eq=False)
+class ReproduceOutcome:
+    """What :func:`reproduce` produced and where it wrote it."""
+
+    results: pd.DataFrame
+    safe_session: SafeSessionEstimate
+    grid: SweepGrid
+    data_summary: dict[str, Any]
+    out: Path
+    report_path: Path
+    json_path: Path
+    figure_paths: dict[str, list[Path]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Machine-readable summary (what ``results.json`` holds, less the rows)."""
+        return {
+            "safe_session": self.safe_session.to_dict(),
+            "grid": self.grid.to_dict(),
+            "data": self.data_summary,
+            "out": str(self.out),
+            "report": str(self.report_path),
+            "results_json": str(self.json_path),
+            "figures": {k: [str(p) for p in v] for k, v in self.figure_paths.items()},
+        }
+
+
+def grid_for(observations: Observations, grid: SweepGrid | None = None) -> SweepGrid:
+    """The paper's grid, with target sizes capped to what the data allow.
+
+    Without ``grid``, target sizes are the paper's 500-4,000 sessions when T has that
+    many users, else four sizes on a geometric scale up to T's size (with a warning).
+    """
+    if grid is not None:
+        return grid
+    n_t = observations.n_users // 2
+    sizes = tuple(s for s in PAPER_TARGET_SIZES if s <= n_t)
+    if len(sizes) < len(PAPER_TARGET_SIZES):
+        sizes = tuple(int(s) for s in np.unique(np.geomspace(max(n_t // 8, 1), n_t, 4).astype(int)))
+        warn(f"the data have {observations.n_users} users; target sizes set to {list(sizes)}")
+    return SweepGrid(target_sizes=sizes)
+
+
+def roc_curves(
+    observations: Observations,
+    grid: SweepGrid,
+    *,
+    overlap: float = 0.5,
+    random_state: RandomStateLike = 0,
+) -> dict[str, Any]:
+    """User-level ROC curves of the match attack (label and score threats) per recommender.
+
+    Uses the grid's smallest target size (where the target over-fits most) and the
+    given overlap.
+    """
+    from fidelity.attacks import match_attack
+    from fidelity.recommenders import make_recommender
+    from fidelity.split import split_providers
+
+    sizes = [s for s in grid.target_sizes if s is not None]
+    split = split_providers(
+        observations,
+        overlap=overlap,
+        target_size=min(sizes) if sizes else None,
+        random_state=int_seed(random_state),
+    )
+    curves: dict[str, Any] = {}
+    for name in grid.recommenders:
+        model = make_recommender(name, **grid.recommender_params.get(name, {}))
+        if "random_state" in model.get_params():
+            model.set_params(random_state=0)
+        model.fit(split.target)
+        for threat in ("label", "scores"):
+            result = match_attack(split, model, threat=threat)
+            if result.roc is not None:
+                curves[f"{name}, {threat}"] = result.roc
+    return curves
+
+
+def reproduce(
+    data: Sessions | Observations,
+    grid: SweepGrid | None = None,
+    *,
+    out: str | os.PathLike[str] = "fidelity-output",
+    n_jobs: int = 1,
+    scheduler: Any = None,
+    data_label: str = "",
+    success: float | None = None,
+    random_state: RandomStateLike = 0,
+    show_progress: bool = True,
+) -> ReproduceOutcome:
+    """Run the paper's experiment and write results, figures, report and JSON to ``out``.
+
+    Parameters
+    ----------
+    data : Sessions or Observations
+        The data both providers are emulated from.
+    grid : SweepGrid, optional
+        The sweep; default :func:`grid_for` (the paper's grid).
+    out : path
+        Output folder: ``results.csv``/``.parquet``, ``rows/``, ``figures/*.png|svg``,
+        ``report.html``, ``results.json``.
+    n_jobs, scheduler
+        As in :func:`fidelity.experiment.run_sweep`.
+    data_label : str
+        How the report names the data.
+    success : float, optional
+        Adversary success probability for the safe session size.
+    random_state : int, Generator, SeedSequence or None
+        Seed of the safe-session estimate and the ROC curves (the sweep uses its seeds).
+    show_progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    ReproduceOutcome
+    """
+    from fidelity.plots import (
+        paper_figures,
+        plot_mi_estimate,
+        plot_roc,
+        plot_safe_session_curve,
+        save_figure,
+    )
+    from fidelity.report import write_report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    observations = data.observations() if isinstance(data, Sessions) else data
+    grid = grid_for(observations, grid)
+    summary = {"data": data_label or "in-memory data", **observations.summary()}
+
+    logger.info("sweep: %d configurations", len(grid.configs()))
+    table = run_sweep(
+        observations, grid, out=out, n_jobs=n_jobs, scheduler=scheduler, show_progress=show_progress
+    )
+    logger.info("safe session size: self-evaluation on %d users", observations.n_users)
+    safe = estimate_safe_session_size(
+        observations, success=success, random_state=random_state, show_progress=show_progress
+    )
+
+    figures = dict(paper_figures(table))
+    curves = roc_curves(observations, grid, random_state=random_state)
+    if curves:
+        figures["roc"] = plot_roc(curves, title="User-level ROC of the match attack")
+    figures["mi_estimates"] = plot_mi_estimate(
+        table.assign(
+            label=[f"c={c:g}, n={n}" for c, n in zip(table.overlap, table.target_size, strict=True)]
+        ),
+        title="MI(H;O) per configuration with bootstrap CI and permutation null",
+    )
+    figures["safe_session"] = plot_safe_session_curve(
+        safe, title="Self-evaluation: MI(H;O) vs emulated provider size"
+    )
+    paths = {name: save_figure(fig, out / "figures" / name) for name, fig in figures.items()}
+
+    report = write_report(
+        out / "report.html",
+        results=table,
+        figures=figures,
+        safe_session=safe,
+        parameters={
+            **grid.to_dict(),
+            "success": success,
+            "n_jobs": n_jobs,
+            "scheduler": str(scheduler) if scheduler else None,
+        },
+        data_summary=summary,
+        title="fidelity: fidelity-leakage report",
+    )
+    outcome = ReproduceOutcome(
+        results=table,
+        safe_session=safe,
+        grid=grid,
+        data_summary=summary,
+        out=out,
+        report_path=Path(report),
+        json_path=out / "results.json",
+        figure_paths=paths,
+    )
+    payload = {**outcome.to_dict(), "results": json.loads(table.to_json(orient="records"))}
+    tmp = out / ".results.json.tmp"
+    tmp.write_text(json.dumps(payload, indent=2, default=_json_default))
+    os.replace(tmp, outcome.json_path)
+    return outcome
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
