@@ -270,15 +270,24 @@ def _cmd_attack(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from fidelity.experiment import SweepGrid
-    from fidelity.pipeline import reproduce
+    from dataclasses import replace
 
-    grid = SweepGrid.from_toml(args.grid) if args.grid else None
-    if grid is None and args.quick:
-        grid = SweepGrid(target_sizes=(200, 400, 800), n_permutations=5, n_bootstrap=5)
+    from fidelity.experiment import SweepGrid
+    from fidelity.pipeline import grid_for, reproduce
+
     sessions = load_data(args)
+    observations = sessions.observations()
+    grid = grid_for(observations, SweepGrid.from_toml(args.grid) if args.grid else None)
+    if args.quick:
+        grid = replace(
+            grid,
+            overlaps=(0.0, 0.5, 1.0),
+            target_sizes=grid.target_sizes[:2],
+            n_permutations=min(grid.n_permutations, 5),
+            n_bootstrap=min(grid.n_bootstrap, 5),
+        )
     outcome = reproduce(
-        sessions,
+        observations,
         grid,
         out=args.out,
         n_jobs=args.n_jobs,
@@ -339,7 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.add_argument("--grid", metavar="FILE", help="TOML file with the sweep grid")
-    p.add_argument("--quick", action="store_true", help="a small grid (smoke test)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small grid: overlaps 0, 0.5, 1 and the two smallest target sizes",
+    )
     p.add_argument("--n-jobs", type=int, default=2, help="local worker processes (default 2)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--out", default="fidelity-output", help="output folder")
