@@ -5,16 +5,68 @@ own users' listening data; matches between the recommendation and what the user
 really played next reveal which users the target was trained on. fidelity emulates
 both providers from one data set, measures the leakage (match attack, stronger
 attacks, MI(H;O)) and gives the largest safe session size (Fano bound).
+
+The main names are available at the top level and imported on first use, so that
+``import fidelity`` stays fast (numba, scikit-learn and implicit load only when needed).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from fidelity._validation import FidelityWarning
-from fidelity.data import Observations, Sessions
+from fidelity.data.tables import Observations, Sessions
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "FidelityWarning",
-    "Observations",
-    "Sessions",
-    "__version__",
-]
+_LAZY = {
+    # data
+    "make_sessions": "fidelity.data",
+    "load_mssd": "fidelity.data",
+    "load_sessions": "fidelity.data",
+    "load_interactions": "fidelity.data",
+    "paper_filter": "fidelity.data",
+    "keep_top_items": "fidelity.data",
+    "calibration_stats": "fidelity.data",
+    # split
+    "split_providers": "fidelity.split",
+    "ProviderSplit": "fidelity.split",
+    # recommenders
+    "Recommender": "fidelity.recommenders",
+    "RandomForestRecommender": "fidelity.recommenders",
+    "ImplicitRecommender": "fidelity.recommenders",
+    "MarkovRecommender": "fidelity.recommenders",
+    "PopularityRecommender": "fidelity.recommenders",
+    "make_recommender": "fidelity.recommenders",
+    "cross_validate": "fidelity.recommenders",
+    # metrics and information
+    "attack_rates": "fidelity.metrics",
+    "roc_summary": "fidelity.metrics",
+    "mutual_information": "fidelity.information",
+    "fano_min_observations": "fidelity.information",
+    "safe_session_size": "fidelity.information",
+    "estimate_safe_session_size": "fidelity.safe_session",
+    # attacks, experiments, output
+    "match_attack": "fidelity.attacks",
+    "run_attack": "fidelity.attacks",
+    "SweepGrid": "fidelity.experiment",
+    "run_sweep": "fidelity.experiment",
+    "reproduce": "fidelity.pipeline",
+    "write_report": "fidelity.report",
+}
+
+__all__ = ["FidelityWarning", "Observations", "Sessions", "__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fidelity' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
