@@ -12,6 +12,7 @@ from fidelity.data.loaders import (
 )
 from fidelity.data.stats import CalibrationStats, calibration_stats
 from fidelity.data.synthetic import make_sessions
+from fidelity.data.synthetic_mssd import write_mssd_parquet
 from fidelity.data.tables import Observations, Sessions
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "load_sessions",
     "make_sessions",
     "paper_filter",
+    "write_mssd_parquet",
 ]
