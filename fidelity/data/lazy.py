@@ -268,8 +268,8 @@ class LazySessions:
         """The item vocabulary: ``item_ids`` when fixed, else the sorted distinct ids (a pass)."""
         if self.item_ids is not None:
             return self.item_ids
-        uniq = _compute(self.frame["item_id"].unique(), scheduler=scheduler)
-        return _codes(pd.Series(np.asarray(uniq)))[1]
+        uniq = _compute(_distinct(self.frame, ["item_id"]), scheduler=scheduler)
+        return _codes(uniq["item_id"].reset_index(drop=True))[1]
 
     def check_whole_sessions(self, *, scheduler: Any = None) -> None:
         """Check that no session id occurs in two partitions (8 bytes per session).
@@ -319,20 +319,19 @@ class LazySessions:
             )
         import dask
 
-        wanted = [self.frame]
+        wanted = [dask.delayed(pd.concat)(self.frame.to_delayed(), ignore_index=True)]
         need_items = self.item_ids is None
         if need_items:
-            wanted.append(self.frame["item_id"].unique())
+            wanted.append(_distinct(self.frame, ["item_id"]))
         full = session_vocabulary == "full"
         if full:
-            id_cols = ["session_id"] + (["user_id"] if self.has_users else [])
-            wanted.append(_distinct(self.origin, id_cols))
-        if _as_client(scheduler) is not None:
-            results = _compute(wanted, scheduler=scheduler)
-        else:
-            results = dask.compute(*wanted)
+            wanted.append(_distinct(self.origin, ["session_id"] + ["user_id"] * self.has_users))
+        results = _compute(wanted, scheduler=scheduler)
         frame = results[0]
-        item_ids = _codes(pd.Series(np.asarray(results[1])))[1] if need_items else self.item_ids
+        if need_items:
+            item_ids = _codes(results[1]["item_id"].reset_index(drop=True))[1]
+        else:
+            item_ids = self.item_ids
         ids = results[-1] if full else frame[["session_id"] + (["user_id"] * self.has_users)]
         return _assemble(frame, ids, item_ids, self.timing_names, self.has_users)
 
