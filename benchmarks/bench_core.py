@@ -10,8 +10,9 @@ arrays' bytes. tracemalloc is not used: it does not see numba's allocations.
 MI (balanced: n/2 observations per holder, item codes skewed towards popular songs,
 next item = item + a small offset whose distribution differs slightly between A and T):
 
-- ``fidelity``: ``pack_codes`` + ``joint_counts_sorting`` (in-place sort of the packed
-  keys, one merging pass) + ``mi_from_counts``: the path of ``mutual_information``;
+- ``fidelity``: ``pack_codes(compact=True)`` (uint32 keys when the key space allows) +
+  ``joint_counts_sorting`` (in-place sort of the packed keys, one merging pass) +
+  ``mi_from_counts``: the path of ``mutual_information`` without resampling;
 - ``fidelity-hash``: the same with the open-addressing hash count ``joint_counts``;
 - ``pandas-groupby``: DataFrame of (holder, item, next_item), ``groupby().size().unstack()``,
   MI with NumPy from the counts (the natural pandas implementation);
@@ -19,10 +20,12 @@ next item = item + a small offset whose distribution differs slightly between A 
   aligned, MI with NumPy (a stronger pandas baseline);
 - ``sklearn``: ``mutual_info_score(holder, item * C + next_item) / ln 2``.
 
-Hit counting (top-k lists, k=5; about 30 % of rows contain the next item):
+Hit counting (top-k lists, ``--k``, default 1 as in the paper's match attack; about 30 % of
+rows contain the next item; rows grouped by user as in ``Observations``, ~15 per user,
+user codes spread up to 10^8):
 
 - ``fidelity``: ``topk_hits`` + ``confusion_counts`` + per-user hit counts
-  (``unique_inverse`` + ``segment_sum``);
+  (``fidelity.metrics.user_scores``: one pass over grouped rows);
 - ``pandas``: ``DataFrame(recs).eq(next, axis=0).any(axis=1)``, ``groupby(user).sum()``,
   confusion by ``value_counts`` of (hit, member);
 - ``numpy``: ``(recs == next[:, None]).any(1)``, ``np.unique(return_inverse)``, ``bincount``.
@@ -51,7 +54,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK = 10_000_000
-K = 5
+K = int(os.environ.get("BENCH_CORE_K", "1"))
 
 
 # ----------------------------------------------------------------------------- memory
@@ -139,8 +142,8 @@ def _mi_numpy(ca: np.ndarray, ct: np.ndarray) -> float:
 def mi_fidelity(d, catalog):
     from fidelity.core import joint_counts_sorting, mi_from_counts, pack_codes
 
-    keys_a = pack_codes(d["item_a"], d["next_a"], n_items=catalog)
-    keys_t = pack_codes(d["item_t"], d["next_t"], n_items=catalog)
+    keys_a = pack_codes(d["item_a"], d["next_a"], n_items=catalog, compact=True)
+    keys_t = pack_codes(d["item_t"], d["next_t"], n_items=catalog, compact=True)
     _, ca, ct = joint_counts_sorting(keys_a, keys_t, overwrite=True)
     return mi_from_counts(ca, ct, 0.5), len(ca)
 
@@ -190,12 +193,12 @@ def mi_sklearn(d, catalog):
 
 
 def hits_fidelity(d, catalog):
-    from fidelity.core import confusion_counts, segment_sum, topk_hits, unique_inverse
+    from fidelity.core import confusion_counts, topk_hits
+    from fidelity.metrics import user_scores
 
     hits = topk_hits(d["recs"], d["next"])
     conf = confusion_counts(hits, d["member"])
-    users, inverse = unique_inverse(d["user"])
-    per_user = segment_sum(hits, inverse, len(users))
+    _, per_user = user_scores(hits, d["user"], how="sum")
     return int(conf[0]), float(per_user.sum())
 
 
@@ -232,7 +235,7 @@ METHODS = {
 # ----------------------------------------------------------------------------- worker
 def worker(task: str, impl: str, n: int, catalog: int, repeats: int) -> dict:
     func = METHODS[(task, impl)]
-    if impl == "fidelity":  # load the compiled kernels from the on-disk cache first
+    if impl.startswith("fidelity"):  # load the compiled kernels from the on-disk cache first
         small = mi_inputs(1000, 100) if task == "mi" else hit_inputs(1000, 100)
         func(small, 100)
     data = mi_inputs(n, catalog) if task == "mi" else hit_inputs(n, catalog)
@@ -336,6 +339,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--timeout", type=int, default=1800, help="per-measurement timeout (s)")
     parser.add_argument("--quick", action="store_true", help="sizes 1e5,1e6; one repeat")
+    parser.add_argument("--k", type=int, default=1, help="length of recommendation lists")
+    parser.add_argument("--tasks", default="mi,hits", help="tasks to run (default mi,hits)")
+    parser.add_argument("--json", help="also write the measurements to this JSON file")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -343,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(worker(task, impl, int(n), int(catalog), int(repeats))))
         return
 
+    os.environ["BENCH_CORE_K"] = str(args.k)  # read by the worker subprocesses
+    tasks = args.tasks.split(",")
     sizes = [int(float(s)) for s in ("1e5,1e6" if args.quick else args.sizes).split(",")]
     catalog = int(args.catalog)
     runs = [(n, catalog) for n in sizes]
@@ -368,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
                                    "sklearn")),
             ("hits", ("fidelity", "pandas", "numpy")),
         ):
-            if task == "hits" and cat != catalog:
+            if task not in tasks or (task == "hits" and cat != catalog):
                 continue  # hit counting does not depend on the catalog
             base = None
             for impl in impls:
@@ -390,9 +398,8 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 print(line, flush=True)
                 rows.append({**res, "speedup_of_fidelity": ratio})
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_core.json").write_text(json.dumps(rows, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -52,10 +52,14 @@ class EncodedFeatures:
     bin_edges: tuple[tuple[float, ...] | None, ...]
     columns: tuple[tuple[np.ndarray, ...] | None, ...]
 
-    def keys(self) -> tuple[np.ndarray | None, ...]:
-        """Packed ``uint64`` keys of each table (None where the table was None)."""
+    def keys(self, *, compact: bool = False) -> tuple[np.ndarray | None, ...]:
+        """Packed keys of each table (None where the table was None).
+
+        ``uint64``, or ``uint32`` with ``compact=True`` when the key space allows it.
+        """
         return tuple(
-            None if cols is None else pack_columns(cols, self.radices) for cols in self.columns
+            None if cols is None else pack_columns(cols, self.radices, compact=compact)
+            for cols in self.columns
         )
 
 
@@ -193,7 +197,7 @@ class ObservationHistogram:
             See the module notes.
         """
         enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
-        keys_a, keys_t = enc.keys()
+        keys_a, keys_t = enc.keys(compact=True)
         empty = np.zeros(0, dtype=np.uint64)
         keys, ca, ct = joint_counts_sorting(
             empty if keys_a is None else keys_a,

@@ -269,7 +269,7 @@ def mutual_information(
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}")
 
     encoded = encode_features(adversary, target, features=features, timing_bins=timing_bins)
-    keys_a, keys_t = encoded.keys()
+    keys_a, keys_t = encoded.keys(compact=True)
     n_a, n_t = len(keys_a), len(keys_t)
     if n_permutations == 0 and n_bootstrap == 0:
         # lean path: sort the (own, temporary) keys in place and count runs

@@ -28,7 +28,13 @@ from fidelity._validation import (
     check_random_state,
     check_same_length,
 )
-from fidelity.core import confusion_counts, segment_count, segment_sum, unique_inverse
+from fidelity.core import (
+    confusion_counts,
+    run_aggregate,
+    segment_count,
+    segment_sum,
+    unique_inverse,
+)
 
 CONVENTIONS = ("paper", "standard")
 
@@ -134,23 +140,29 @@ def user_scores(
     vals = np.asarray(values)
     if vals.ndim != 1:
         raise ValueError(f"values must be 1-D; got shape {vals.shape}")
-    if not (np.issubdtype(vals.dtype, np.number) or vals.dtype == np.bool_):
-        raise TypeError(f"values must be numeric or boolean; got dtype {vals.dtype}")
-    vals = vals.astype(np.float64, copy=False)
-    if not np.isfinite(vals).all():
-        raise ValueError("values must be finite; got NaN or infinite values")
+    if vals.dtype != np.bool_ and not np.issubdtype(vals.dtype, np.integer):
+        if not np.issubdtype(vals.dtype, np.floating):
+            raise TypeError(f"values must be numeric or boolean; got dtype {vals.dtype}")
+        vals = vals.astype(np.float64, copy=False)
+        if not np.isfinite(vals).all():
+            raise ValueError("values must be finite; got NaN or infinite values")
     users_arr = np.asarray(users)
     if users_arr.ndim != 1 or (users_arr.size and not np.issubdtype(users_arr.dtype, np.integer)):
         raise TypeError(f"users must be 1-D integer codes; got {users_arr.dtype} {users_arr.shape}")
     check_same_length(values=vals, users=users_arr)
-    uniq, inverse = unique_inverse(users_arr.astype(np.int64, copy=False))
-    m = len(uniq)
+    users_arr = users_arr.astype(np.int64, copy=False)
+    runs = run_aggregate(vals, users_arr)  # rows grouped by user: one pass, no inverse
+    if runs is not None:
+        uniq, sums, counts = runs
+    else:
+        uniq, inverse = unique_inverse(users_arr)
+        sums = segment_sum(vals, inverse, len(uniq))
+        counts = segment_count(inverse, len(uniq))
     if how == "count":
-        return uniq, segment_count(inverse, m).astype(np.float64)
-    sums = segment_sum(vals, inverse, m)
+        return uniq, counts.astype(np.float64)
     if how == "sum":
         return uniq, sums
-    return uniq, sums / segment_count(inverse, m)
+    return uniq, sums / counts
 
 
 def _level_name(level: float) -> str:

@@ -66,9 +66,14 @@ def test_attack_rates_errors_name_the_parameter():
 
 
 @SETTINGS
-@given(st.integers(1, 60).flatmap(lambda n: st.tuples(
-    hnp.arrays(np.float64, n, elements=st.floats(-10, 10)),
-    hnp.arrays(np.int64, n, elements=st.sampled_from([0, 7, 10**8, 3 * 10**7])))))
+@given(
+    st.integers(1, 60).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float64, n, elements=st.floats(-10, 10)),
+            hnp.arrays(np.int64, n, elements=st.sampled_from([0, 7, 10**8, 3 * 10**7])),
+        )
+    )
+)
 def test_user_scores_match_pandas_groupby(data):
     values, users = data
     import pandas as pd
@@ -102,15 +107,16 @@ def test_roc_summary_matches_sklearn_and_definitions():
     assert isinstance(summary, ROCSummary)
     assert summary.auc == pytest.approx(roc_auc_score(member, scores))
     # advantage = max over thresholds of TPR - FPR, checked by brute force
-    best = max(
-        (scores[member] >= t).mean() - (scores[~member] >= t).mean() for t in scores
-    )
+    best = max((scores[member] >= t).mean() - (scores[~member] >= t).mean() for t in scores)
     assert summary.advantage == pytest.approx(best)
     # TPR at FPR <= level by brute force over thresholds
     for level in (0.001, 0.01):
         want = max(
-            [(scores[member] >= t).mean() for t in np.r_[scores, np.inf]
-             if (scores[~member] >= t).mean() <= level]
+            [
+                (scores[member] >= t).mean()
+                for t in np.r_[scores, np.inf]
+                if (scores[~member] >= t).mean() <= level
+            ]
         )
         assert summary.tpr_at_fpr[level] == pytest.approx(want)
     # ppv at the true prior equals the precision at the advantage threshold

@@ -6,7 +6,7 @@ functions exported here coerce dtypes and call the kernels; they do not validate
 (the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do).
 """
 
-from fidelity.core.aggregate import segment_count, segment_mean, segment_sum
+from fidelity.core.aggregate import run_aggregate, segment_count, segment_mean, segment_sum
 from fidelity.core.hashing import count_keys, joint_counts, joint_counts_sorting, unique_inverse
 from fidelity.core.histogram import (
     check_radices,
@@ -32,6 +32,7 @@ __all__ = [
     "miller_madow_bias",
     "pack_codes",
     "pack_columns",
+    "run_aggregate",
     "segment_count",
     "segment_mean",
     "segment_sum",

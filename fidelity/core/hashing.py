@@ -58,39 +58,51 @@ def _grow(table, bits):
 
 
 @njit(cache=True)
-def _accumulate(table, bits, size, aside, keys, weights, column):
-    """Add ``weights[i]`` (1 when ``weights`` is empty) to the counter of ``keys[i]``.
+def _accumulate_run(table, bits, size, aside, keys, weights, column, start):
+    """Insert ``keys[start:]`` until the table is full; return (next index, size).
 
-    ``table`` rows are (key, count A, count T), interleaved so that one probe touches
-    one cache line. ``aside`` (length 2) counts the key equal to the empty marker.
+    The hot loop never reassigns an array (which would make numba refcount in it).
     """
     use_weights = weights.shape[0] > 0
     cap = table.shape[0]
+    limit = (7 * cap) // 10
     mask = cap - 1
     shift = np.uint64(64 - bits)
-    for i in range(keys.shape[0]):
+    for i in range(start, keys.shape[0]):
         w = np.uint64(weights[i]) if use_weights else np.uint64(1)
         key = keys[i]
         if key == _EMPTY:
             aside[column - 1] += w
             continue
-        if 10 * (size + 1) > 7 * cap:
-            table, bits = _grow(table, bits)
-            cap = table.shape[0]
-            mask = cap - 1
-            shift = np.uint64(64 - bits)
         s = _slot(key, shift)
         while True:
             found = table[s, 0]
             if found == key:
                 break
             if found == _EMPTY:
+                if size + 1 > limit:
+                    return i, size
                 table[s, 0] = key
                 size += 1
                 break
             s = (s + 1) & mask
         table[s, column] += w
-    return table, bits, size
+    return keys.shape[0], size
+
+
+@njit(cache=True)
+def _accumulate(table, bits, size, aside, keys, weights, column):
+    """Add ``weights[i]`` (1 when ``weights`` is empty) to the counter of ``keys[i]``.
+
+    ``table`` rows are (key, count A, count T), interleaved so that one probe touches
+    one cache line. ``aside`` (length 2) counts the key equal to the empty marker.
+    """
+    i = 0
+    while True:
+        i, size = _accumulate_run(table, bits, size, aside, keys, weights, column, i)
+        if i >= keys.shape[0]:
+            return table, bits, size
+        table, bits = _grow(table, bits)
 
 
 @njit(cache=True)
@@ -174,46 +186,100 @@ def _runs_merge_kernel(sorted_a, sorted_t):
 
 
 @njit(cache=True)
-def _unique_inverse_kernel(keys):
+def _sorted_runs_kernel(keys):
+    """If ``keys`` is non-decreasing: (True, distinct keys, inverse) in one pass; else False."""
     n = keys.shape[0]
-    bits = _START_BITS
-    cap = 1 << bits
+    m = 1 if n else 0
+    for i in range(1, n):
+        if keys[i] < keys[i - 1]:
+            return False, keys[:0].copy(), np.zeros(0, dtype=np.int64)
+        if keys[i] != keys[i - 1]:
+            m += 1
+    uniq = np.empty(m, dtype=keys.dtype)
+    inverse = np.empty(n, dtype=np.int64)
+    r = -1
+    for i in range(n):
+        if i == 0 or keys[i] != keys[i - 1]:
+            r += 1
+            uniq[r] = keys[i]
+        inverse[i] = r
+    return True, uniq, inverse
+
+
+@njit(cache=True)
+def _new_id_table(bits):
+    table = np.empty((1 << bits, 2), dtype=np.int64)
+    table[:, 1] = -1
+    return table
+
+
+@njit(cache=True)
+def _unique_run(table, bits, size, keys, inverse, start):
+    """Look up / insert ``keys[start:]`` until the table is full; return (next index, size).
+
+    ``table`` rows are (key, id) with id -1 for an empty slot (one cache line per probe).
+    The hot loop never reassigns an array (which would make numba refcount in it).
+    """
+    cap = table.shape[0]
+    limit = (7 * cap) // 10
     mask = cap - 1
     shift = np.uint64(64 - bits)
-    tk = np.zeros(cap, dtype=keys.dtype)
-    tid = np.full(cap, -1, dtype=np.int64)
+    last_key = keys[0]
+    last_id = np.int64(-1)
+    for i in range(start, keys.shape[0]):
+        key = keys[i]
+        if last_id >= 0 and key == last_key:  # runs of one user are common
+            inverse[i] = last_id
+            continue
+        s = _slot(key, shift)
+        while table[s, 1] >= 0 and table[s, 0] != key:
+            s = (s + 1) & mask
+        if table[s, 1] < 0:
+            if size + 1 > limit:
+                return i, size
+            table[s, 0] = key
+            table[s, 1] = size
+            size += 1
+        last_key = key
+        last_id = table[s, 1]
+        inverse[i] = last_id
+    return keys.shape[0], size
+
+
+@njit(cache=True)
+def _regrow(table, bits):
+    new_bits = bits + 1
+    new = _new_id_table(new_bits)
+    mask = new.shape[0] - 1
+    shift = np.uint64(64 - new_bits)
+    for j in range(table.shape[0]):
+        if table[j, 1] >= 0:
+            s = _slot(table[j, 0], shift)
+            while new[s, 1] >= 0:
+                s = (s + 1) & mask
+            new[s, 0] = table[j, 0]
+            new[s, 1] = table[j, 1]
+    return new, new_bits
+
+
+@njit(cache=True)
+def _unique_inverse_kernel(keys):
+    """Distinct int64 keys in first-seen order and the inverse into them (hash)."""
+    n = keys.shape[0]
+    bits = _START_BITS
+    table = _new_id_table(bits)
     inverse = np.empty(n, dtype=np.int64)
     size = 0
-    for i in range(n):
-        if 10 * (size + 1) > 7 * cap:
-            bits += 1
-            cap = 1 << bits
-            mask = cap - 1
-            shift = np.uint64(64 - bits)
-            nk = np.zeros(cap, dtype=keys.dtype)
-            nid = np.full(cap, -1, dtype=np.int64)
-            for j in range(tk.shape[0]):
-                if tid[j] >= 0:
-                    s = _slot(tk[j], shift)
-                    while nid[s] >= 0:
-                        s = (s + 1) & mask
-                    nk[s] = tk[j]
-                    nid[s] = tid[j]
-            tk = nk
-            tid = nid
-        key = keys[i]
-        s = _slot(key, shift)
-        while tid[s] >= 0 and tk[s] != key:
-            s = (s + 1) & mask
-        if tid[s] < 0:
-            tk[s] = key
-            tid[s] = size
-            size += 1
-        inverse[i] = tid[s]
-    uniq = np.empty(size, dtype=keys.dtype)
-    for j in range(cap):
-        if tid[j] >= 0:
-            uniq[tid[j]] = tk[j]
+    i = 0
+    while n > 0:
+        i, size = _unique_run(table, bits, size, keys, inverse, i)
+        if i >= n:
+            break
+        table, bits = _regrow(table, bits)
+    uniq = np.empty(size, dtype=np.int64)
+    for j in range(table.shape[0]):
+        if table[j, 1] >= 0:
+            uniq[table[j, 1]] = table[j, 0]
     return uniq, inverse
 
 
@@ -276,21 +342,20 @@ def joint_counts_sorting(
 
     Faster than hashing when keys are many and distinct values spread beyond the CPU
     caches, but needs the keys sorted: with ``overwrite=True`` the given arrays (which
-    must be contiguous ``uint64``) are sorted in place and no copy is made; otherwise
-    sorted copies are made (8 bytes per key).
+    must be contiguous ``uint64`` or ``uint32``, see ``pack_columns(compact=True)``) are
+    sorted in place and no copy is made; otherwise sorted copies are made. Output keys
+    are ``uint64`` either way.
     """
     arrays = []
     for keys in (keys_a, keys_t):
-        if (
-            overwrite
-            and isinstance(keys, np.ndarray)
-            and keys.dtype == np.uint64
-            and (keys.flags.c_contiguous and keys.flags.writeable)
-        ):
-            keys.sort()
-            arrays.append(keys)
+        arr = np.asarray(keys)
+        if arr.dtype not in (np.uint32, np.uint64):
+            arr = arr.astype(np.uint64)
+        if overwrite and arr is keys and arr.flags.c_contiguous and arr.flags.writeable:
+            arr.sort()
         else:
-            arrays.append(np.sort(_keys(keys)))
+            arr = np.sort(arr)
+        arrays.append(arr)
     return _runs_merge_kernel(arrays[0], arrays[1])
 
 
@@ -306,6 +371,9 @@ def count_keys(
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hash-based ``np.unique(values, return_inverse=True)`` for int64 or uint64 values.
 
+    Non-decreasing input (e.g. user codes of rows grouped by user) takes a one-pass
+    run-length path; other input is hashed (memory ~ distinct values, plus the inverse).
+
     Parameters
     ----------
     values : ndarray of int64 or uint64, shape (n,)
@@ -320,7 +388,12 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(values)
     if arr.dtype != np.uint64:
         arr = arr.astype(np.int64, copy=False)
-    uniq, inverse = _unique_inverse_kernel(np.ascontiguousarray(arr))
+    arr = np.ascontiguousarray(arr)
+    is_sorted, uniq, inverse = _sorted_runs_kernel(arr)  # grouped, increasing codes: O(n)
+    if is_sorted:
+        return uniq, inverse
+    uniq, inverse = _unique_inverse_kernel(arr.view(np.int64))  # hashing needs equality only
+    uniq = uniq.view(arr.dtype)
     order = np.argsort(uniq)  # NumPy's SIMD sort over the distinct values only
     _remap_kernel(inverse, order)
     return uniq[order], inverse

@@ -55,6 +55,16 @@ def segment_mean(values: np.ndarray, segments: np.ndarray, n_segments: int) -> n
     return out
 
 
+def run_aggregate(values: np.ndarray, keys: np.ndarray):
+    keys = np.asarray(keys, dtype=np.int64)
+    if len(keys) > 1 and (np.diff(keys) < 0).any():
+        return None
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return (uniq, segment_sum(values, inverse, len(uniq)),
+            segment_count(inverse, len(uniq)))
+
+
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     uniq, inverse = np.unique(values, return_inverse=True)
     return uniq, inverse.reshape(-1).astype(np.int64)

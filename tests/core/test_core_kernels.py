@@ -90,6 +90,23 @@ def test_segment_aggregates_match_reference(data):
     )
 
 
+@SETTINGS
+@given(segments(), st.booleans(), st.booleans())
+def test_run_aggregate_matches_reference(data, sort, as_bool):
+    values, seg, _ = data
+    keys = np.sort(seg) * 1_000_003 if sort else seg * 1_000_003
+    vals = values > 0 if as_bool else values
+    got = core.run_aggregate(vals, keys)
+    want = ref.run_aggregate(vals, keys)
+    assert (got is None) == (want is None)
+    if got is not None:
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-9)
+        np.testing.assert_array_equal(got[2], want[2])
+    bool_sum = core.segment_sum(values > 0, seg, int(seg.max(initial=0)) + 1)
+    np.testing.assert_array_equal(bool_sum, ref.segment_sum(values > 0, seg, len(bool_sum)))
+
+
 # keys over a wide range (sparse) and a narrow one (many repeats), up to 2**64 - 1
 wide_keys = hnp.arrays(np.uint64, sizes, elements=st.integers(0, 2**64 - 1))
 narrow_keys = hnp.arrays(np.uint64, sizes, elements=st.integers(0, 20))
@@ -113,6 +130,11 @@ def test_joint_counts_sorting_matches_reference(keys_a, keys_t, overwrite):
     got = core.joint_counts_sorting(keys_a.copy(), keys_t.copy(), overwrite=overwrite)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
+    if keys_a.max(initial=0) < 2**32 and keys_t.max(initial=0) < 2**32:  # uint32 keys
+        got32 = core.joint_counts_sorting(keys_a.astype(np.uint32), keys_t.astype(np.uint32),
+                                          overwrite=overwrite)
+        for g, w in zip(got32, want, strict=True):
+            np.testing.assert_array_equal(g, w)
 
 
 def test_joint_counts_sorting_overwrite_sorts_in_place_only_when_asked():
@@ -153,10 +175,12 @@ def test_joint_counts_grows_past_many_distinct_keys():
     )
 )
 def test_unique_inverse_matches_numpy(values):
-    uniq, inverse = core.unique_inverse(values)
-    want_uniq, want_inverse = ref.unique_inverse(values)
-    np.testing.assert_array_equal(uniq, want_uniq)
-    np.testing.assert_array_equal(inverse, want_inverse)
+    for vals in (values, np.sort(values), values.view(np.uint64)):  # hash and sorted paths
+        uniq, inverse = core.unique_inverse(vals)
+        want_uniq, want_inverse = ref.unique_inverse(vals)
+        np.testing.assert_array_equal(uniq, want_uniq)
+        np.testing.assert_array_equal(inverse, want_inverse)
+        assert uniq.dtype == vals.dtype
 
 
 @st.composite
@@ -178,6 +202,9 @@ def test_pack_unpack_match_reference_and_roundtrip(data):
     cols, radices = data
     keys = core.pack_columns(cols, radices)
     np.testing.assert_array_equal(keys, ref.pack_columns(cols, radices))
+    compact = core.pack_columns(cols, radices, compact=True)
+    assert compact.dtype == (np.uint32 if np.prod(radices, dtype=object) < 2**32 else np.uint64)
+    np.testing.assert_array_equal(compact.astype(np.uint64), keys)
     np.testing.assert_array_equal(core.unpack_columns(keys, radices), cols)
     np.testing.assert_array_equal(ref.unpack_columns(keys, radices), cols)
 
