@@ -1,9 +1,15 @@
 """Membership-inference attacks against recommenders.
 
 Every attack takes a :class:`~fidelity.split.ProviderSplit` and the fitted target
-model, states the threat model it needs (``label``: top-1 song, ``topk``: a ranked
-list, ``scores``: a confidence per song) and returns a typed result with
-``to_dict()`` (the columns of the sweep's results table).
+model, states the threat models it accepts (its ``threats`` attribute: ``label``: top-1
+song, ``topk``: a ranked list, ``scores``: a confidence per song) and returns a typed
+result with ``users``, ``scores``, ``members``, ``roc`` and ``to_dict()`` (the columns
+of the sweep's results table).
+
+- ``match``: the paper's attack (:func:`match_attack`);
+- ``reference``: reference-calibrated, offline LiRA (:func:`reference_attack`);
+- ``shadow``: shadow models and an attack classifier (:func:`shadow_attack`);
+- ``mimic``: query-only, the target distilled into a mimic (:func:`mimic_attack`).
 """
 
 from __future__ import annotations
@@ -11,10 +17,17 @@ from __future__ import annotations
 from typing import Any
 
 from fidelity._validation import RandomStateLike
+from fidelity.attacks._common import AttackResult
 from fidelity.attacks.match import THREATS, USER_SCORES, MatchAttackResult, match_attack
+from fidelity.attacks.mimic import mimic_attack
+from fidelity.attacks.reference import reference_attack
+from fidelity.attacks.shadow import shadow_attack
 from fidelity.split import ProviderSplit
 
-ATTACKS = ("match",)
+match_attack.threats = THREATS  # type: ignore[attr-defined]
+match_attack.requires = "label"  # type: ignore[attr-defined]
+
+ATTACKS = ("match", "reference", "shadow", "mimic")
 """Attack names accepted by :func:`run_attack` and the sweep grid."""
 
 
@@ -29,16 +42,36 @@ def run_attack(
     recommender_params: dict[str, Any] | None = None,
     n_bootstrap: int = 0,
     random_state: RandomStateLike = None,
-) -> Any:
+    **options: Any,
+) -> MatchAttackResult | AttackResult:
     """Run the attack called ``name`` (one of :data:`ATTACKS`) against ``model``.
 
-    ``recommender`` and ``recommender_params`` name the target's algorithm for
-    attacks that train reference or shadow models of the same kind.
+    ``recommender`` and ``recommender_params`` name the target's algorithm for the
+    ``reference`` and ``shadow`` attacks, which train models of the same kind (they
+    are required there; the ``mimic`` attack ignores them and uses its own ``mimic``
+    option). Further keyword ``options`` go to the attack function (e.g.
+    ``n_references``, ``calibration``, ``user_score``, ``classifier``).
     """
+    common = {"threat": threat, "k": k, "n_bootstrap": n_bootstrap, "random_state": random_state}
     if name == "match":
-        return match_attack(
-            split, model, threat=threat, k=k, n_bootstrap=n_bootstrap, random_state=random_state
+        return match_attack(split, model, **common, **options)
+    if name in ("reference", "shadow"):
+        if recommender is None:
+            raise ValueError(
+                f"the {name} attack trains models of the target's kind: pass recommender= "
+                "(a name of fidelity.recommenders.RECOMMENDERS); got None"
+            )
+        attack = reference_attack if name == "reference" else shadow_attack
+        return attack(
+            split,
+            model,
+            recommender=recommender,
+            recommender_params=recommender_params,
+            **common,
+            **options,
         )
+    if name == "mimic":
+        return mimic_attack(split, model, **common, **options)
     raise ValueError(f"attack must be one of {ATTACKS!r}; got {name!r}")
 
 
@@ -46,7 +79,11 @@ __all__ = [
     "ATTACKS",
     "THREATS",
     "USER_SCORES",
+    "AttackResult",
     "MatchAttackResult",
     "match_attack",
+    "mimic_attack",
+    "reference_attack",
     "run_attack",
+    "shadow_attack",
 ]
