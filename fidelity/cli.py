@@ -240,6 +240,23 @@ def _cmd_attack(args: argparse.Namespace) -> int:
     if "random_state" in model.get_params():
         model.set_params(random_state=int(model_seed.generate_state(1)[0] >> 1))
     model.fit(split.target)
+    options: dict[str, Any] = {}
+    if args.user_score is not None:
+        if args.attack != "match":
+            raise UsageError("--user-score applies to --attack match only")
+        options["user_score"] = args.user_score
+    if args.references is not None:
+        if args.attack != "reference":
+            raise UsageError("--references applies to --attack reference only")
+        options["n_references"] = args.references
+    if args.shadows is not None:
+        if args.attack not in ("shadow", "mimic"):
+            raise UsageError("--shadows applies to --attack shadow or mimic only")
+        options["n_shadows"] = args.shadows
+    if args.mimic is not None:
+        if args.attack != "mimic":
+            raise UsageError("--mimic applies to --attack mimic only")
+        options["mimic"] = args.mimic
     result = run_attack(
         args.attack,
         split,
@@ -249,6 +266,7 @@ def _cmd_attack(args: argparse.Namespace) -> int:
         recommender=args.recommender,
         n_bootstrap=args.bootstrap,
         random_state=attack_seed,
+        **options,
     )
     out = {
         "attack": args.attack,
@@ -403,6 +421,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap", type=float, default=0.5)
     p.add_argument("--target-size", type=int, default=None)
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for CIs")
+    p.add_argument(
+        "--user-score", default=None, help="match attack: user aggregation (e.g. hit_count)"
+    )
+    p.add_argument("--references", type=int, default=None, help="reference attack: models R")
+    p.add_argument("--shadows", type=int, default=None, help="shadow/mimic attack: models S")
+    p.add_argument(
+        "--mimic", choices=RECOMMENDERS, default=None, help="mimic attack: the mimic's algorithm"
+    )
     p.set_defaults(func=_cmd_attack)
 
     p = sub.add_parser(

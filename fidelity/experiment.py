@@ -47,6 +47,7 @@ CONFIG_COLUMNS = (
     "threat",
     "k",
     "mode",
+    "mitigation",
 )
 RESULT_COLUMNS = (
     *CONFIG_COLUMNS,
@@ -97,11 +98,19 @@ class SweepConfig:
     threat: str = "label"
     k: int = 1
     mode: str = "shared"
+    mitigation: str = "none"
 
     @property
     def config_id(self) -> str:
-        """Stable short hash of the configuration (names its row file)."""
-        text = json.dumps(asdict(self), sort_keys=True)
+        """Stable short hash of the configuration (names its row file).
+
+        Without a mitigation (``"none"``) the hash is the one of the configuration
+        without the ``mitigation`` field, so rows of older sweeps are still resumed.
+        """
+        data = asdict(self)
+        if data["mitigation"] == "none":
+            del data["mitigation"]
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
@@ -127,6 +136,9 @@ class SweepGrid:
         List length for the ``topk`` threat model.
     mode : {"shared", "split-history"}
         Provider split mode.
+    mitigations : tuple of str
+        Mitigation settings (``"none"``, ``"chunk:N"``, ``"topk:K"``, ``"noise:L"``,
+        ``"train:F"``; see :mod:`fidelity.attacks.mitigations`).
     recommender_params : mapping
         Keyword parameters per recommender name, e.g. ``{"random_forest": {"n_estimators": 20}}``.
     n_permutations, n_bootstrap : int
@@ -141,12 +153,14 @@ class SweepGrid:
     threats: tuple[str, ...] = ("label",)
     k: int = 1
     mode: str = "shared"
+    mitigations: tuple[str, ...] = ("none",)
     recommender_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     n_permutations: int = 20
     n_bootstrap: int = 20
 
     def __post_init__(self) -> None:
-        for name in ("overlaps", "target_sizes", "recommenders", "seeds", "attacks", "threats"):
+        names = ("overlaps", "target_sizes", "recommenders", "seeds", "attacks", "threats")
+        for name in (*names, "mitigations"):
             value = getattr(self, name)
             if isinstance(value, (str, int, float)) or value is None:
                 value = (value,)
@@ -160,6 +174,11 @@ class SweepGrid:
             if size is not None:
                 check_positive_int("target_sizes", size)
         check_choice("mode", self.mode, MODES)
+        from fidelity.attacks.mitigations import parse_mitigation
+
+        object.__setattr__(
+            self, "mitigations", tuple(parse_mitigation(m).name for m in self.mitigations)
+        )
         check_positive_int("k", self.k)
         check_positive_int("n_permutations", self.n_permutations, minimum=0)
         check_positive_int("n_bootstrap", self.n_bootstrap, minimum=0)
@@ -198,8 +217,11 @@ class SweepGrid:
     def configs(self) -> list[SweepConfig]:
         """All configurations, in a fixed order (the order of the results table)."""
         return [
-            SweepConfig(float(c), size, rec, int(seed), attack, threat, self.k, self.mode)
-            for rec, attack, threat, seed, c, size in itertools.product(
+            SweepConfig(
+                float(c), size, rec, int(seed), attack, threat, self.k, self.mode, mitigation
+            )
+            for mitigation, rec, attack, threat, seed, c, size in itertools.product(
+                self.mitigations,
                 self.recommenders,
                 self.attacks,
                 self.threats,
@@ -224,18 +246,24 @@ def run_config(observations: Observations, config: SweepConfig, grid: SweepGrid)
     The split, the model and the MI estimate each draw from an independent stream
     spawned from ``SeedSequence(config.seed)``; the split stream ignores ``overlap`` and
     ``target_size`` so that, for one seed, configurations share one user shuffle and
-    smaller targets are nested in larger ones.
+    smaller targets are nested in larger ones. A mitigation other than ``"none"``
+    changes the data the split is made from (``chunk``), the target size (``chunk``,
+    ``train``) or the model the target serves (``topk``, ``noise``); see
+    :mod:`fidelity.attacks.mitigations`.
     """
     from fidelity.attacks import run_attack
+    from fidelity.attacks.mitigations import parse_mitigation
     from fidelity.information import mutual_information, safe_session_size
     from fidelity.recommenders import make_recommender
 
     start = time.perf_counter()
     split_seed, model_seed, mi_seed, attack_seed = np.random.SeedSequence(config.seed).spawn(4)
+    mitigation = parse_mitigation(config.mitigation)
+    observations, target_size = mitigation.prepare(observations, config.target_size)
     split = split_providers(
         observations,
         overlap=config.overlap,
-        target_size=config.target_size,
+        target_size=target_size,
         mode=config.mode,
         random_state=split_seed,
     )
@@ -243,6 +271,7 @@ def run_config(observations: Observations, config: SweepConfig, grid: SweepGrid)
     model = make_recommender(config.recommender, **params)
     if "random_state" in model.get_params():
         model.set_params(random_state=int(model_seed.generate_state(1)[0] >> 1))
+    model = mitigation.wrap(model, random_state=int(model_seed.generate_state(2)[1] >> 1))
     model.fit(split.target)
 
     result = run_attack(
@@ -257,23 +286,26 @@ def run_config(observations: Observations, config: SweepConfig, grid: SweepGrid)
     )
     row: dict[str, Any] = asdict(config)
     row.update(split.to_dict())
+    row["target_size"] = config.target_size  # the grid's value (a mitigation may scale it)
     row["accuracy"] = _top1_accuracy(model, split.target)
     non_member = split.adversary.take(~split.member_mask)
     row["accuracy_holdout"] = _top1_accuracy(model, non_member) if len(non_member) else np.nan
     row.update({key: value for key, value in result.to_dict().items() if key in RESULT_COLUMNS})
 
+    # The null and the bootstrap interval are those of the plug-in MI (the paper's
+    # estimate, the ``mi`` column); the Miller-Madow value is reported beside it.
     estimate = mutual_information(
         split.adversary,
         split.target,
-        correction="miller-madow",
         n_permutations=grid.n_permutations,
         n_bootstrap=grid.n_bootstrap,
         random_state=mi_seed,
     )
+    corrected = mutual_information(split.adversary, split.target, correction="miller-madow")
     safe = safe_session_size(estimate.plugin)
     row.update(
         mi=estimate.plugin,
-        mi_corrected=estimate.corrected,
+        mi_corrected=corrected.corrected,
         mi_null_mean=estimate.null_mean,
         mi_null_std=estimate.null_std,
         mi_p_value=estimate.p_value,

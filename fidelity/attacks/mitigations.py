@@ -35,6 +35,7 @@ from sklearn.base import clone
 
 from fidelity._validation import RandomStateLike, int_seed
 from fidelity.data.tables import Observations
+from fidelity.recommenders._queries import top_k
 from fidelity.recommenders.base import Recommender
 
 MITIGATIONS = ("none", "chunk", "topk", "noise", "train")
@@ -173,9 +174,22 @@ class _OutputWrapper(Recommender):
     def _fit(self, observations: Observations) -> None:
         self.base_ = clone(self.base).fit(observations)
 
+    def _score_rows(self, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
+        return self.base_._score_rows(items, timing)
+
+    def _scores(self, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
+        # the transform also applies to the popularity fallback of unseen songs
+        return self._transform(super()._scores(items, timing), items, timing)
+
+    def _transform(self, scores: np.ndarray, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
 
 class TopKOutput(_OutputWrapper):
     """Serve only the base model's top-``k`` scores (renormalised, others 0).
+
+    The ``k`` songs kept are the base model's top-``k`` list (ties broken by popularity),
+    so top-1 answers and lists up to ``k`` are unchanged.
 
     Parameters
     ----------
@@ -188,13 +202,14 @@ class TopKOutput(_OutputWrapper):
         self.base = base
         self.k = k
 
-    def _score_rows(self, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
-        scores = np.array(self.base_._score_rows(items, timing), dtype=np.float64)
+    def _transform(self, scores: np.ndarray, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
         k = min(int(self.k), scores.shape[1])
-        kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
-        scores[scores < kth] = 0.0
-        scores /= scores.sum(axis=1, keepdims=True)
-        return scores
+        keep = top_k(scores, k, self.popular_items_)  # ties broken by popularity, as served
+        out = np.zeros_like(scores)
+        rows = np.arange(len(scores))[:, None]
+        out[rows, keep] = scores[rows, keep]
+        out /= out.sum(axis=1, keepdims=True)  # > 0: the top-1 score of a distribution
+        return out
 
 
 class NoisyOutput(_OutputWrapper):
@@ -228,8 +243,7 @@ class NoisyOutput(_OutputWrapper):
         super()._fit(observations)
         self.seed_ = int_seed(self.random_state)
 
-    def _score_rows(self, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
-        scores = np.array(self.base_._score_rows(items, timing), dtype=np.float64)
+    def _transform(self, scores: np.ndarray, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
         alpha = self.popularity_ * self.n_items_
         lam = float(self.strength)
         for i in range(len(items)):
