@@ -241,13 +241,15 @@ def worker(task: str, impl: str, n: int, catalog: int, repeats: int) -> dict:
     data = mi_inputs(n, catalog) if task == "mi" else hit_inputs(n, catalog)
     input_bytes = sum(a.nbytes for a in data.values())
     times = []
+    cpu_times = []
     peak_extra = 0
     for _ in range(repeats):
         rss_before = _status("VmRSS")
         _reset_peak()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = func(data, catalog)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         peak_extra = max(peak_extra, _status("VmHWM") - rss_before)
         del result
     check = func(data, catalog)
@@ -257,10 +259,12 @@ def worker(task: str, impl: str, n: int, catalog: int, repeats: int) -> dict:
         "n": n,
         "catalog": catalog,
         "seconds": min(times),
+        "cpu_seconds": min(cpu_times),
         "input_bytes": input_bytes,
         "peak_extra_bytes": peak_extra,
         "peak_total_bytes": _status("VmHWM"),
         "check": check,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -339,6 +343,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--timeout", type=int, default=1800, help="per-measurement timeout (s)")
     parser.add_argument("--quick", action="store_true", help="sizes 1e5,1e6; one repeat")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="repeats below 10^8 (best kept; default 5)"
+    )
     parser.add_argument("--k", type=int, default=1, help="length of recommendation lists")
     parser.add_argument("--tasks", default="mi,hits", help="tasks to run (default mi,hits)")
     parser.add_argument("--json", help="also write the measurements to this JSON file")
@@ -350,15 +357,22 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     os.environ["BENCH_CORE_K"] = str(args.k)  # read by the worker subprocesses
+    global K
+    K = args.k
     tasks = args.tasks.split(",")
     sizes = [int(float(s)) for s in ("1e5,1e6" if args.quick else args.sizes).split(",")]
     catalog = int(args.catalog)
     runs = [(n, catalog) for n in sizes]
-    if not args.quick:
+    if not args.quick and args.big_catalog_n > 0:
         runs.append((int(args.big_catalog_n), int(args.big_catalog)))
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}, numpy {np.__version__}"
+    )
+    print(
+        f"hit lists: k={args.k}; times are the best of the repeats, wall clock and process CPU "
+        "time; 'load' = 1-min load average after the measurement (other processes share "
+        "the cores)"
     )
     print(
         "memory: peak RSS (VmHWM) reset before the operation; 'extra' = peak - RSS before, "
@@ -370,10 +384,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     rows = []
     for n, cat in runs:
-        repeats = 1 if (args.quick or n >= 10**8) else 3
+        repeats = 1 if (args.quick or n >= 10**8) else args.repeats
         for task, impls in (
-            ("mi", ("fidelity", "fidelity-hash", "pandas-groupby", "pandas-value_counts",
-                                   "sklearn")),
+            (
+                "mi",
+                ("fidelity", "fidelity-hash", "pandas-groupby", "pandas-value_counts", "sklearn"),
+            ),
             ("hits", ("fidelity", "pandas", "numpy")),
         ):
             if task not in tasks or (task == "hits" and cat != catalog):
@@ -388,16 +404,20 @@ def main(argv: list[str] | None = None) -> None:
                 if impl == "fidelity":
                     base = res
                 ratio = res["seconds"] / base["seconds"] if base else float("nan")
+                cpu_ratio = res["cpu_seconds"] / base["cpu_seconds"] if base else float("nan")
+                label = f"{task} k={K}" if task == "hits" else task
                 line = (
-                    f"{task:4s} n={n:.0e} catalog={cat:.0e} {impl:20s} "
-                    f"{res['seconds']:8.3f} s  {n / res['seconds'] / 1e6:8.1f} M obs/s  "
+                    f"{label:8s} n={n:.0e} catalog={cat:.0e} {impl:20s} "
+                    f"{res['seconds']:8.3f} s (cpu {res['cpu_seconds']:7.3f} s) "
+                    f"{n / res['seconds'] / 1e6:7.1f} M obs/s  "
                     f"extra {_fmt_bytes(res['peak_extra_bytes']):>10s} "
                     f"({res['peak_extra_bytes'] / res['input_bytes']:.2f}x input "
                     f"{_fmt_bytes(res['input_bytes'])})  "
-                    f"fidelity is {ratio:6.1f}x faster  check={res['check']}"
+                    f"fidelity {ratio:5.1f}x faster (cpu {cpu_ratio:5.1f}x)  "
+                    f"load {res['load']:.1f}  check={res['check']}"
                 )
                 print(line, flush=True)
-                rows.append({**res, "speedup_of_fidelity": ratio})
+                rows.append({**res, "speedup_of_fidelity": ratio, "cpu_speedup": cpu_ratio})
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 

@@ -38,9 +38,14 @@ def make_obs(item, next_item, user=None, timing=None, n_items=None, timing_names
         timing = np.zeros((n, len(timing_names)), dtype=np.float32)
     n_items = n_items or int(max(item.max(initial=0), next_item.max(initial=0))) + 1
     return Observations(
-        user=user, session=user, item=item, next_item=next_item,
-        timing=np.asarray(timing, dtype=np.float32).reshape(n, -1), timing_names=timing_names,
-        item_ids=np.arange(n_items), user_ids=np.arange(int(user.max(initial=0)) + 1),
+        user=user,
+        session=user,
+        item=item,
+        next_item=next_item,
+        timing=np.asarray(timing, dtype=np.float32).reshape(n, -1),
+        timing_names=timing_names,
+        item_ids=np.arange(n_items),
+        user_ids=np.arange(int(user.max(initial=0)) + 1),
     )
 
 
@@ -53,9 +58,12 @@ def synthetic(n, n_users, shift, seed, n_items=20):
     return make_obs(item, nxt, user, timing=skip, n_items=n_items)
 
 
-pairs = st.integers(1, 40).flatmap(lambda n: st.tuples(
-    hnp.arrays(np.int64, n, elements=st.integers(0, 4)),
-    hnp.arrays(np.int64, n, elements=st.integers(0, 4))))
+pairs = st.integers(1, 40).flatmap(
+    lambda n: st.tuples(
+        hnp.arrays(np.int64, n, elements=st.integers(0, 4)),
+        hnp.arrays(np.int64, n, elements=st.integers(0, 4)),
+    )
+)
 
 
 # ------------------------------------------------------------------ plug-in MI
@@ -97,8 +105,13 @@ def test_mi_symmetric_in_holders_at_balanced_prior(pa, pt):
 
 
 @SETTINGS
-@given(st.integers(1, 40).flatmap(lambda n: st.tuples(*[
-    hnp.arrays(np.int64, n, elements=st.integers(0, 4)) for _ in range(4)])))
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            *[hnp.arrays(np.int64, n, elements=st.integers(0, 4)) for _ in range(4)]
+        )
+    )
+)
 def test_mi_equals_sklearn_on_balanced_samples(arrays):
     ia, na, it, nt = arrays
     a = make_obs(ia, na, n_items=5)
@@ -115,10 +128,17 @@ def _entropy_bits(counts):
 
 
 @SETTINGS
-@given(st.integers(1, 10).flatmap(lambda m: st.tuples(
-    hnp.arrays(np.int64, m, elements=st.integers(0, 20)),
-    hnp.arrays(np.int64, m, elements=st.integers(0, 20)))).filter(
-        lambda c: c[0].sum() > 0 and c[1].sum() > 0), st.floats(0.1, 0.9))
+@given(
+    st.integers(1, 10)
+    .flatmap(
+        lambda m: st.tuples(
+            hnp.arrays(np.int64, m, elements=st.integers(0, 20)),
+            hnp.arrays(np.int64, m, elements=st.integers(0, 20)),
+        )
+    )
+    .filter(lambda c: c[0].sum() > 0 and c[1].sum() > 0),
+    st.floats(0.1, 0.9),
+)
 def test_miller_madow_matches_hand_written_entropy_formula(counts, prior):
     ca, ct = (c.astype(float) for c in counts)
     na, nt = ca.sum(), ct.sum()
@@ -131,8 +151,10 @@ def test_miller_madow_matches_hand_written_entropy_formula(counts, prior):
     plug = mutual_information_from_counts(ca, ct, prior=prior)
     got = mutual_information_from_counts(ca, ct, prior=prior, correction="miller-madow")
     assert got == pytest.approx(want, abs=1e-10)
-    assert plug == pytest.approx(_entropy_bits(mixture) - prior * _entropy_bits(ca)
-                                 - (1 - prior) * _entropy_bits(ct), abs=1e-10)
+    assert plug == pytest.approx(
+        _entropy_bits(mixture) - prior * _entropy_bits(ca) - (1 - prior) * _entropy_bits(ct),
+        abs=1e-10,
+    )
 
 
 def test_from_counts_validation_names_parameters():
@@ -192,10 +214,14 @@ def test_histogram_merge_of_partitions_equals_whole(seed, n_parts):
     for k in range(n_parts):  # partitions may miss a holder, or a skip value (other radix)
         pa = a.take(np.arange(len(a)) % n_parts == k)
         pt = t.take(np.arange(len(t)) % n_parts == k)
-        parts.append(ObservationHistogram.from_observations(
-            pa if len(pa) else None, pt if (len(pt) and k % 3) else None, features=feats))
+        parts.append(
+            ObservationHistogram.from_observations(
+                pa if len(pa) else None, pt if (len(pt) and k % 3) else None, features=feats
+            )
+        )
     missing_t = ObservationHistogram.from_observations(
-        None, t.take(np.arange(len(t)) % n_parts % 3 == 0), features=feats)
+        None, t.take(np.arange(len(t)) % n_parts % 3 == 0), features=feats
+    )
     merged = parts[0].merge(*parts[1:], missing_t)
     np.testing.assert_array_equal(merged.keys, whole.keys)
     np.testing.assert_array_equal(merged.counts_a, whole.counts_a)
@@ -236,10 +262,18 @@ def test_null_moves_whole_users():
     n_users, per_user = 60, 30
     values = np.repeat(rng.integers(0, 40, 2 * n_users), per_user)
     users = np.repeat(np.arange(2 * n_users), per_user)
-    a = make_obs(values[: n_users * per_user], values[: n_users * per_user],
-                 users[: n_users * per_user], n_items=40)
-    t = make_obs(values[n_users * per_user:], values[n_users * per_user:],
-                 users[n_users * per_user:], n_items=40)
+    a = make_obs(
+        values[: n_users * per_user],
+        values[: n_users * per_user],
+        users[: n_users * per_user],
+        n_items=40,
+    )
+    t = make_obs(
+        values[n_users * per_user :],
+        values[n_users * per_user :],
+        users[n_users * per_user :],
+        n_items=40,
+    )
     est = mutual_information(a, t, n_permutations=200, random_state=1)
     assert est.n_users_adversary == est.n_users_target == n_users
     # the same observations with one user per observation: an observation-level null
@@ -303,8 +337,10 @@ def test_safe_session_size_edges():
 
 
 @SETTINGS
-@given(st.lists(st.floats(1e-6, 1.0), min_size=2, max_size=10),
-       st.one_of(st.none(), st.floats(0.51, 1.0)))
+@given(
+    st.lists(st.floats(1e-6, 1.0), min_size=2, max_size=10),
+    st.one_of(st.none(), st.floats(0.51, 1.0)),
+)
 def test_safe_session_size_non_increasing_in_mi(mis, success):
     sizes = [safe_session_size(m, success=success).size for m in sorted(mis)]
     assert all(x >= y for x, y in itertools.pairwise(sizes))
@@ -318,8 +354,9 @@ def test_safe_session_size_uses_upper_ci_and_warns_at_null():
         s = safe_session_size(est)
     assert s.mi_used == est.ci_high
     assert s.size == math.ceil(1 / est.ci_high) - 1
-    other = mutual_information(a, synthetic(2000, 100, 1, seed=12), n_permutations=50,
-                               random_state=0)
+    other = mutual_information(
+        a, synthetic(2000, 100, 1, seed=12), n_permutations=50, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", FidelityWarning)
         s2 = safe_session_size(other)

@@ -33,8 +33,12 @@ def _run_aggregate_kernel(values, keys):
     m = 1 if n else 0
     for i in range(1, n):
         if keys[i] < keys[i - 1]:
-            return (False, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64),
-                    np.zeros(0, dtype=np.int64))
+            return (
+                False,
+                np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.float64),
+                np.zeros(0, dtype=np.int64),
+            )
         if keys[i] != keys[i - 1]:
             m += 1
     uniq = np.empty(m, dtype=np.int64)

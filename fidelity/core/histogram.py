@@ -35,6 +35,13 @@ def _pack_step_u32(keys, column, radix):
 
 
 @njit(cache=True)
+def _pack_pair_kernel(keys, first, second, radix):
+    """``keys = first * radix + second`` in one pass (the common (s, s') case)."""
+    for i in range(keys.shape[0]):
+        keys[i] = first[i] * radix + second[i]
+
+
+@njit(cache=True)
 def _unpack_kernel(keys, radices):
     m = radices.shape[0]
     n = keys.shape[0]
@@ -142,12 +149,19 @@ def pack_columns(
         cols = [np.asarray(c) for c in columns]
     if len(cols) != len(r):
         raise ValueError(f"columns has {len(cols)} columns but radices has {len(r)} entries")
+    cols = [
+        np.ascontiguousarray(c if c.dtype in (np.int64, np.int32) else c.astype(np.int64))
+        for c in cols
+    ]
+    if len(cols) == 2:  # one pass; codes are < radices, so int64 arithmetic is exact
+        keys = np.empty(len(cols[0]), dtype=key_type)
+        if space < 2**63:
+            _pack_pair_kernel(keys, cols[0], cols[1], np.int64(r[1]))
+            return keys
     keys = np.zeros(len(cols[0]), dtype=key_type)
     step = _pack_step_u32 if key_type is np.uint32 else _pack_step_u64
     for col, radix in zip(cols, r.astype(key_type), strict=True):
-        if col.dtype not in (np.int64, np.int32):
-            col = col.astype(np.int64)
-        step(keys, np.ascontiguousarray(col), radix)
+        step(keys, col, radix)
     return keys
 
 

@@ -61,8 +61,7 @@ def run_aggregate(values: np.ndarray, keys: np.ndarray):
         return None
     uniq, inverse = np.unique(keys, return_inverse=True)
     inverse = inverse.reshape(-1)
-    return (uniq, segment_sum(values, inverse, len(uniq)),
-            segment_count(inverse, len(uniq)))
+    return (uniq, segment_sum(values, inverse, len(uniq)), segment_count(inverse, len(uniq)))
 
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

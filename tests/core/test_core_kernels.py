@@ -131,8 +131,9 @@ def test_joint_counts_sorting_matches_reference(keys_a, keys_t, overwrite):
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
     if keys_a.max(initial=0) < 2**32 and keys_t.max(initial=0) < 2**32:  # uint32 keys
-        got32 = core.joint_counts_sorting(keys_a.astype(np.uint32), keys_t.astype(np.uint32),
-                                          overwrite=overwrite)
+        got32 = core.joint_counts_sorting(
+            keys_a.astype(np.uint32), keys_t.astype(np.uint32), overwrite=overwrite
+        )
         for g, w in zip(got32, want, strict=True):
             np.testing.assert_array_equal(g, w)
 
