@@ -50,6 +50,11 @@ _LAZY = {
     # attacks, experiments, output
     "match_attack": "fidelity.attacks",
     "run_attack": "fidelity.attacks",
+    "reference_attack": "fidelity.attacks",
+    "shadow_attack": "fidelity.attacks",
+    "mimic_attack": "fidelity.attacks",
+    "compare_attacks": "fidelity.attacks",
+    "evaluate_mitigations": "fidelity.attacks",
     "SweepGrid": "fidelity.experiment",
     "run_sweep": "fidelity.experiment",
     "reproduce": "fidelity.pipeline",

@@ -18,8 +18,10 @@ from typing import Any
 
 from fidelity._validation import RandomStateLike
 from fidelity.attacks._common import AttackResult
+from fidelity.attacks.evaluation import compare_attacks, evaluate_mitigations
 from fidelity.attacks.match import THREATS, USER_SCORES, MatchAttackResult, match_attack
 from fidelity.attacks.mimic import mimic_attack
+from fidelity.attacks.mitigations import NoisyOutput, TopKOutput, chunk_users, parse_mitigation
 from fidelity.attacks.reference import reference_attack
 from fidelity.attacks.shadow import shadow_attack
 from fidelity.split import ProviderSplit
@@ -81,8 +83,14 @@ __all__ = [
     "USER_SCORES",
     "AttackResult",
     "MatchAttackResult",
+    "NoisyOutput",
+    "TopKOutput",
+    "chunk_users",
+    "compare_attacks",
+    "evaluate_mitigations",
     "match_attack",
     "mimic_attack",
+    "parse_mitigation",
     "reference_attack",
     "run_attack",
     "shadow_attack",

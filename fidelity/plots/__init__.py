@@ -14,6 +14,7 @@ averaged over seeds only: a table whose other configuration columns (``recommend
 configuration); mixing them silently is refused with a ``ValueError``.
 """
 
+from fidelity.plots.attacks import plot_attack_comparison
 from fidelity.plots.curves import plot_mi_estimate, plot_roc, plot_tradeoff
 from fidelity.plots.safe_session import plot_safe_session_curve
 from fidelity.plots.saving import figure_bytes, save_figure
@@ -22,6 +23,7 @@ from fidelity.plots.sweep import paper_figures, plot_fp_rate, plot_mi, plot_tp_r
 __all__ = [
     "figure_bytes",
     "paper_figures",
+    "plot_attack_comparison",
     "plot_fp_rate",
     "plot_mi",
     "plot_mi_estimate",
