@@ -17,7 +17,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fidelity._validation import RandomStateLike, check_choice, int_seed
-from fidelity.attacks import ATTACKS, THREATS, run_attack
+from fidelity.attacks.dispatch import ATTACKS, run_attack
+from fidelity.attacks.match import THREATS
 from fidelity.data.tables import Observations
 from fidelity.recommenders import make_recommender
 from fidelity.split import split_providers
