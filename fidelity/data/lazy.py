@@ -237,6 +237,10 @@ class LazySessions:
         What was scanned (for messages).
     split : bool
         Whether sessions may have extra runs (``run >= 1``).
+    files : tuple of Path
+        The scanned files (one per partition).
+    reader : callable
+        Reads one file into a partition (picklable).
     """
 
     frame: Any
@@ -246,6 +250,8 @@ class LazySessions:
     has_users: bool = False
     source: str = ""
     split: bool = False
+    files: tuple[Any, ...] = ()
+    reader: Any = None
 
     @property
     def n_partitions(self) -> int:
@@ -268,8 +274,17 @@ class LazySessions:
         """The item vocabulary: ``item_ids`` when fixed, else the sorted distinct ids (a pass)."""
         if self.item_ids is not None:
             return self.item_ids
-        uniq = _compute(_distinct(self.frame, ["item_id"]), scheduler=scheduler)
+        uniq = _compute(self._distinct_items(), scheduler=scheduler)
         return _codes(uniq["item_id"].reset_index(drop=True))[1]
+
+    def _distinct_items(self) -> Any:
+        """Delayed distinct item ids; reads only the item column when unfiltered."""
+        if self.frame is not self.origin or not self.files:
+            return _distinct(self.frame, ["item_id"])
+        import dask
+
+        parts = [dask.delayed(_file_items)(self.reader, f) for f in self.files]
+        return _tree(parts, _drop_duplicates)
 
     def check_whole_sessions(self, *, scheduler: Any = None) -> None:
         """Check that no session id occurs in two partitions (8 bytes per session).
@@ -322,7 +337,7 @@ class LazySessions:
         wanted = [dask.delayed(pd.concat)(self.frame.to_delayed(), ignore_index=True)]
         need_items = self.item_ids is None
         if need_items:
-            wanted.append(_distinct(self.frame, ["item_id"]))
+            wanted.append(self._distinct_items())
         full = session_vocabulary == "full"
         if full:
             wanted.append(_distinct(self.origin, ["session_id"] + ["user_id"] * self.has_users))
@@ -345,12 +360,27 @@ def _distinct(frame: Any, columns: list[str], split_every: int = 8) -> Any:
     import dask
 
     parts = [dask.delayed(_drop_duplicates)([p]) for p in frame[columns].to_delayed()]
+    return _tree(parts, _drop_duplicates, split_every)
+
+
+def _tree(parts: list[Any], combine: Any, split_every: int = 8) -> Any:
+    """Reduce delayed ``parts`` with ``combine(list)`` in a tree of fan-in ``split_every``."""
+    import dask
+
     while len(parts) > 1:
         parts = [
-            dask.delayed(_drop_duplicates)(parts[i : i + split_every])
+            dask.delayed(combine)(parts[i : i + split_every])
             for i in range(0, len(parts), split_every)
         ]
     return parts[0]
+
+
+def _file_items(reader: _PartitionReader, path: Any) -> pd.DataFrame:
+    """Distinct item ids of one file (only the item column is read)."""
+    fmt = file_format(path)
+    values = _read_one(path, fmt, [reader.item_col], reader.sep, reader.names)[reader.item_col]
+    _check_ids(values, reader.item_col, "MSSD column" if reader.kind == "mssd" else "item_col")
+    return pd.DataFrame({"item_id": pd.unique(values)})
 
 
 def _session_hashes(pdf: pd.DataFrame) -> np.ndarray:
@@ -504,6 +534,8 @@ def _scan(path: PathLike, reader: _PartitionReader, timing_cols: tuple[str, ...]
         origin=frame,
         has_users=has_users,
         source=str(path),
+        files=tuple(files),
+        reader=reader,
     )
 
 
