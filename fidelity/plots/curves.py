@@ -234,8 +234,13 @@ def plot_mi_estimate(
         ha="right" if len(df) > 3 else "center",
     )
     ax.set_xlim(-0.6, len(df) - 0.4)
+    # ``.mi`` of an estimate is plug-in or corrected, as it was computed: a neutral label
     _finish(
-        ax, "estimate", _label("mi"), title or "MI(H;O) with bootstrap CI and null", handles=handles
+        ax,
+        "estimate",
+        "MI(H;O) (bits)",
+        title or "MI(H;O) with bootstrap CI and null",
+        handles=handles,
     )
     return fig
 

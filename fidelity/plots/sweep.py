@@ -18,7 +18,13 @@ from fidelity.plots._style import _axes, _check_frame, _colors, _finish, _label
 #: Configuration columns that must be single-valued once a plot averages over seeds.
 CONFIG_COLUMNS = ("recommender", "attack", "threat", "k", "mode", "mitigation")
 
-_DEFAULTS = {"attack": ("match",), "threat": ("label",), "k": ("1", "1.0"), "mode": ("shared",)}
+_DEFAULTS = {
+    "attack": ("match",),
+    "threat": ("label",),
+    "k": ("1", "1.0"),
+    "mode": ("shared",),
+    "mitigation": ("none",),
+}
 
 
 def _narrow(
