@@ -332,6 +332,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         partition_size=args.partition_size,
         random_state=args.seed,
         show_progress=not args.quiet,
+        n_items=args.n_items,
+        overwrite=args.overwrite,
     )
     print(f"wrote {len(paths)} partition(s) to {args.out}")
     return 0
@@ -438,10 +440,14 @@ def build_parser() -> argparse.ArgumentParser:
         "format, as Parquet partitions (for tests and benchmarks).",
     )
     common(p, data=False)
-    p.add_argument("--sessions", dest="sessions_total", type=int, required=True)
+    p.add_argument(
+        "--sessions", dest="sessions_total", type=int, required=True, help="sessions in all"
+    )
     p.add_argument("--partition-size", type=int, default=100_000, help="sessions per partition")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-items", type=int, default=229, help="songs in the catalogue")
+    p.add_argument("--overwrite", action="store_true", help="replace existing partitions")
     p.set_defaults(func=_cmd_synth)
     return parser
 

@@ -133,3 +133,19 @@ def test_reproduce_writes_results_figures_report_and_json(capsys, tmp_path):
     for name, paths in summary["figures"].items():
         assert {p.rsplit(".", 1)[1] for p in paths} == {"png", "svg"}, name
     assert {"tp_rate", "fp_rate", "mi", "roc", "safe_session"} <= set(summary["figures"])
+
+
+def test_synth_writes_partitions_that_load_mssd_reads(capsys, tmp_path):
+    from fidelity.data import load_mssd
+
+    out = tmp_path / "mssd"
+    argv = ["synth", "--sessions", "250", "--partition-size", "100", "--out", str(out)]
+    code, stdout, _ = run(capsys, *argv, "--n-items", "40", "--quiet")
+    assert code == 0 and "wrote 3 partition(s)" in stdout
+    sessions = load_mssd(out)
+    assert sessions.n_sessions == 250
+    assert sessions.n_items <= 3 * 40
+    # a second run into the same folder is refused unless --overwrite
+    code, _, err = run(capsys, *argv, "--quiet")
+    assert code == 2 and "overwrite" in err
+    assert run(capsys, *argv, "--overwrite", "--quiet")[0] == 0
