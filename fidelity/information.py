@@ -201,6 +201,13 @@ class MIEstimate:
         return out
 
 
+def _n_distinct(codes: np.ndarray) -> int:
+    """Number of distinct codes: runs when sorted (rows grouped by user), else a hash count."""
+    if len(codes) and bool(np.all(codes[1:] >= codes[:-1])):
+        return 1 + int(np.count_nonzero(codes[1:] != codes[:-1]))
+    return len(count_keys(codes.view(np.uint64))[0])
+
+
 def _units(obs: Observations, unit: str) -> tuple[np.ndarray, int]:
     uniq, inverse = unique_inverse(getattr(obs, unit))
     return inverse, len(uniq)
@@ -275,8 +282,8 @@ def mutual_information(
         # lean path: sort the (own, temporary) keys in place and count runs
         _, counts_a, counts_t = joint_counts_sorting(keys_a, keys_t, overwrite=True)
         m = len(counts_a)
-        n_units_a = len(count_keys(getattr(adversary, unit).view(np.uint64))[0])
-        n_units_t = len(count_keys(getattr(target, unit).view(np.uint64))[0])
+        n_units_a = _n_distinct(getattr(adversary, unit))
+        n_units_t = _n_distinct(getattr(target, unit))
     else:
         units_a, n_units_a = _units(adversary, unit)
         units_t, n_units_t = _units(target, unit)

@@ -361,3 +361,15 @@ def test_safe_session_size_uses_upper_ci_and_warns_at_null():
         warnings.simplefilter("error", FidelityWarning)
         s2 = safe_session_size(other)
     assert s2.mi_used == other.mi
+
+
+def test_user_counts_in_lean_and_resampling_paths():
+    a = synthetic(300, 40, 0, seed=13)
+    t = synthetic(300, 30, 1, seed=14)
+    shuffled = a.take(np.random.default_rng(0).permutation(len(a)))  # users not grouped
+    for adv in (a, shuffled):
+        lean = mutual_information(adv, t)
+        full = mutual_information(adv, t, n_permutations=2, random_state=0)
+        assert lean.n_users_adversary == full.n_users_adversary == adv.n_users
+        assert lean.n_users_target == full.n_users_target == t.n_users
+        assert lean.plugin == pytest.approx(full.plugin, abs=1e-12)

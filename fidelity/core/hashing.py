@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from fidelity.core.histogram import _merge_kernel
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # slot marker; a key equal to it is counted aside
 _START_BITS = 10
@@ -146,43 +148,27 @@ def _joint_counts_kernel(keys_a, keys_t, weights_a, weights_t):
 
 
 @njit(cache=True)
-def _runs_merge_kernel(sorted_a, sorted_t):
-    """Distinct keys and counts of two sorted key arrays, in one merging pass."""
-    na = sorted_a.shape[0]
-    nt = sorted_t.shape[0]
-    m = 0  # first pass: number of distinct keys
-    i = 0
-    j = 0
-    while i < na or j < nt:
-        if j >= nt or (i < na and sorted_a[i] <= sorted_t[j]):
-            key = sorted_a[i]
-        else:
-            key = sorted_t[j]
-        while i < na and sorted_a[i] == key:
-            i += 1
-        while j < nt and sorted_t[j] == key:
-            j += 1
-        m += 1
+def _runs_kernel(sorted_keys):
+    """Distinct keys and run lengths of a sorted array (two simple passes)."""
+    n = sorted_keys.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    m = 1
+    for i in range(1, n):
+        m += sorted_keys[i] != sorted_keys[i - 1]
     keys = np.empty(m, dtype=np.uint64)
-    ca = np.zeros(m, dtype=np.int64)
-    ct = np.zeros(m, dtype=np.int64)
-    i = 0
-    j = 0
+    counts = np.empty(m, dtype=np.int64)
     r = 0
-    while i < na or j < nt:
-        if j >= nt or (i < na and sorted_a[i] <= sorted_t[j]):
-            key = sorted_a[i]
-        else:
-            key = sorted_t[j]
-        keys[r] = key
-        while i < na and sorted_a[i] == key:
-            ca[r] += 1
-            i += 1
-        while j < nt and sorted_t[j] == key:
-            ct[r] += 1
-            j += 1
-        r += 1
-    return keys, ca, ct
+    start = 0
+    keys[0] = sorted_keys[0]
+    for i in range(1, n):
+        if sorted_keys[i] != sorted_keys[i - 1]:
+            counts[r] = i - start
+            r += 1
+            keys[r] = sorted_keys[i]
+            start = i
+    counts[r] = n - start
+    return keys, counts
 
 
 @njit(cache=True)
@@ -338,7 +324,7 @@ def joint_counts(
 def joint_counts_sorting(
     keys_a: np.ndarray, keys_t: np.ndarray, *, overwrite: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Same result as :func:`joint_counts`, by sorting (NumPy's SIMD sort) and one merge pass.
+    """Same result as :func:`joint_counts`, by sorting (NumPy's SIMD sort), run lengths and a merge.
 
     Faster than hashing when keys are many and distinct values spread beyond the CPU
     caches, but needs the keys sorted: with ``overwrite=True`` the given arrays (which
@@ -356,7 +342,11 @@ def joint_counts_sorting(
         else:
             arr = np.sort(arr)
         arrays.append(arr)
-    return _runs_merge_kernel(arrays[0], arrays[1])
+    keys_1, counts_1 = _runs_kernel(arrays[0])
+    keys_2, counts_2 = _runs_kernel(arrays[1])
+    return _merge_kernel(
+        keys_1, counts_1, np.zeros_like(counts_1), keys_2, np.zeros_like(counts_2), counts_2
+    )
 
 
 def count_keys(
