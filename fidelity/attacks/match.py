@@ -119,6 +119,7 @@ def match_attack(
     user_score: str | None = None,
     n_bootstrap: int = 0,
     random_state: RandomStateLike = None,
+    recommendations: np.ndarray | None = None,
 ) -> MatchAttackResult:
     """Run the match attack of the paper against a fitted target model.
 
@@ -142,6 +143,10 @@ def match_attack(
         Bootstrap resamples over users for the ROC confidence intervals.
     random_state : int, Generator, SeedSequence or None
         Seed of the bootstrap.
+    recommendations : ndarray of int, shape (n_adversary_observations, >= k), optional
+        The answers ``model.recommend(adversary.item, adversary.timing, k=k)`` when the
+        caller already has them (the sweep queries the model once for the attack and the
+        accuracy columns); only the first ``k`` columns are used.
 
     Returns
     -------
@@ -157,7 +162,16 @@ def match_attack(
             f"got threat={threat!r}"
         )
     adv = split.adversary
-    recs = model.recommend(adv.item, adv.timing, k=k)
+    if recommendations is None:
+        recs = model.recommend(adv.item, adv.timing, k=k)
+    else:
+        recs = np.asarray(recommendations)
+        if recs.ndim != 2 or recs.shape[0] != len(adv) or recs.shape[1] < k:
+            raise ValueError(
+                "recommendations must have shape (n_adversary_observations, >= k) = "
+                f"({len(adv)}, >= {k}); got {recs.shape}"
+            )
+        recs = recs[:, :k]
     hits = topk_hits(recs, adv.next_item)
     if user_score in ("hit_rate", "hit_count"):
         obs_scores = hits.astype(np.float64)
