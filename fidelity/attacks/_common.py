@@ -23,6 +23,7 @@ import numpy as np
 from fidelity._validation import RandomStateLike, check_choice, check_positive_int
 from fidelity.data.tables import Observations
 from fidelity.metrics import AttackRates, ROCSummary, attack_rates, roc_summary, user_scores
+from fidelity.recommenders import Recommender, make_recommender
 from fidelity.split import ProviderSplit
 
 THREATS = ("label", "topk", "scores")
@@ -47,6 +48,20 @@ def check_threat(attack: str, threat: str, allowed: tuple[str, ...] = THREATS) -
 def check_list_length(threat: str, k: int) -> int:
     """``k`` used under ``threat``: 1 for ``label``, a positive int otherwise."""
     return 1 if threat == "label" else check_positive_int("k", k)
+
+
+def as_template(recommender: str | Recommender, params: dict[str, Any] | None) -> Recommender:
+    """The unfitted model a name stands for (built with ``params``), or the template given."""
+    if isinstance(recommender, str):
+        return make_recommender(recommender, **(params or {}))
+    return recommender
+
+
+def seed_model(model: Any, seed: np.random.SeedSequence) -> Any:
+    """Set ``model``'s ``random_state`` from ``seed`` when it has one; returns ``model``."""
+    if "random_state" in model.get_params():
+        model.set_params(random_state=int(seed.generate_state(1)[0] >> 1))
+    return model
 
 
 def log_prob(p: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fidelity._validation import RandomStateLike, check_choice, int_seed
+from fidelity.attacks._common import seed_model
 from fidelity.attacks.dispatch import ATTACKS, run_attack
 from fidelity.attacks.match import THREATS
 from fidelity.data.tables import Observations
@@ -69,10 +70,7 @@ MITIGATION_COLUMNS = (
 
 
 def _fit_target(split, recommender: str, params: dict[str, Any], seed: np.random.SeedSequence):
-    model = make_recommender(recommender, **params)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=int(seed.generate_state(1)[0] >> 1))
-    return model.fit(split.target)
+    return seed_model(make_recommender(recommender, **params), seed).fit(split.target)
 
 
 def compare_attacks(
@@ -222,9 +220,7 @@ def evaluate_mitigations(
         split_seed, model_seed, mi_seed, attack_seed = np.random.SeedSequence(seed).spawn(4)
         data, size = mitigation.prepare(observations, target_size)
         split = split_providers(data, overlap=overlap, target_size=size, random_state=split_seed)
-        model = make_recommender(recommender, **params)
-        if "random_state" in model.get_params():
-            model.set_params(random_state=int(model_seed.generate_state(1)[0] >> 1))
+        model = seed_model(make_recommender(recommender, **params), model_seed)
         model = mitigation.wrap(model, random_state=int(model_seed.generate_state(2)[1] >> 1))
         model.fit(split.target)
         result = run_attack(

@@ -29,23 +29,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 
-from fidelity._validation import (
-    RandomStateLike,
-    check_choice,
-    check_positive_int,
-    seed_sequence,
-)
-from fidelity.attacks._common import (
-    THREATS,
-    AttackResult,
-    check_list_length,
-    check_threat,
-    summarise,
-)
-from fidelity.attacks.shadow import CLASSIFIERS, classify_target, shadow_features
+from fidelity._validation import RandomStateLike, check_positive_int, seed_sequence
+from fidelity.attacks._common import THREATS, AttackResult, as_template, seed_model
+from fidelity.attacks.shadow import attack_with_shadows, check_shadow_options
 from fidelity.data.tables import Observations
-from fidelity.recommenders import Recommender, make_recommender
+from fidelity.recommenders import Recommender
 from fidelity.split import ProviderSplit
 
 
@@ -78,15 +68,6 @@ def _top1_agreement(a: Any, b: Any, obs: Observations) -> float:
     ra = a.recommend(obs.item, obs.timing, k=1)[:, 0]
     rb = b.recommend(obs.item, obs.timing, k=1)[:, 0]
     return float(np.mean(ra == rb))
-
-
-def _seeded(template: Recommender, seed: np.random.SeedSequence) -> Recommender:
-    from sklearn.base import clone
-
-    model = clone(template)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=int(seed.generate_state(1)[0] >> 1))
-    return model
 
 
 def mimic_attack(
@@ -135,62 +116,43 @@ def mimic_attack(
     AttackResult
         ``attack="mimic"``; ``extra`` holds ``agreement`` and ``agreement_holdout``.
     """
-    threat = check_threat("mimic", threat, mimic_attack.threats)
-    k = check_list_length(threat, k)
-    n_shadows = check_positive_int("n_shadows", n_shadows, minimum=2)
-    check_choice("classifier", classifier, CLASSIFIERS)
-    template = make_recommender(mimic, **(mimic_params or {})) if isinstance(mimic, str) else mimic
+    threat, k, n_shadows = check_shadow_options(
+        "mimic", threat, k, n_shadows, classifier, mimic_attack.threats
+    )
+    template = as_template(mimic, mimic_params)
     mimic_seed, hold_seed, set_seed, clf_seed, boot_seed, *seeds = seed_sequence(
         random_state
     ).spawn(5 + n_shadows)
     adv = split.adversary
     answers = distil(model, adv, k=1)
 
-    full = _seeded(template, mimic_seed).fit(answers)
+    full = seed_model(clone(template), mimic_seed).fit(answers)
     agreement = _top1_agreement(full, model, adv)
     hold_rng = np.random.default_rng(hold_seed)
     half = hold_rng.permutation(split.adversary_users)[: len(split.adversary_users) // 2]
-    fitted_half = _seeded(template, mimic_seed).fit(answers.select_users(half))
+    fitted_half = seed_model(clone(template), mimic_seed).fit(answers.select_users(half))
     holdout = adv.take(~np.isin(adv.user, half))
     agreement_holdout = _top1_agreement(fitted_half, model, holdout)
 
     def fit_shadow(in_users: np.ndarray, j: int) -> Recommender:
         real = adv.select_users(in_users)
         others = answers.take(~np.isin(answers.user, in_users))
-        return _seeded(template, seeds[j]).fit(real.concat(others))
+        return seed_model(clone(template), seeds[j]).fit(real.concat(others))
 
-    x, y = shadow_features(
-        split,
-        fit_shadow,
-        n_shadows=n_shadows,
-        shadow_size=shadow_size,
-        threat=threat,
-        k=k,
-        rng=np.random.default_rng(set_seed),
-        per_model=per_model,
-        show_progress=show_progress,
-    )
-    users, scores = classify_target(
+    return attack_with_shadows(
         split,
         model,
-        x,
-        y,
-        threat=threat,
-        k=k,
-        classifier=classifier,
-        random_state=clf_seed,
-        per_model=per_model,
-    )
-    return summarise(
+        fit_shadow,
         attack="mimic",
         threat=threat,
         k=k,
-        user_score=f"{classifier}_probability",
-        split=split,
-        users=users,
-        scores=scores,
+        n_shadows=n_shadows,
+        shadow_size=shadow_size,
+        classifier=classifier,
+        per_model=per_model,
+        seeds=(set_seed, clf_seed, boot_seed),
         n_bootstrap=n_bootstrap,
-        random_state=boot_seed,
+        show_progress=show_progress,
         extra={
             "agreement": agreement,
             "agreement_holdout": agreement_holdout,

@@ -38,14 +38,16 @@ from fidelity._validation import (
 from fidelity.attacks._common import (
     THREATS,
     AttackResult,
+    as_template,
     check_list_length,
     check_threat,
     mean_by_user,
     model_outputs,
     paired_halves,
+    seed_model,
     summarise,
 )
-from fidelity.recommenders import Recommender, make_recommender
+from fidelity.recommenders import Recommender
 from fidelity.split import ProviderSplit
 
 CALIBRATIONS = ("mean", "gaussian")
@@ -75,10 +77,7 @@ def reference_models(
     models, inside = [], np.zeros((n_models, len(adv)), dtype=bool)
     for j in tqdm(range(n_models), disable=not show_progress, desc="reference models"):
         mask = np.isin(adv.user, sets[j])
-        model = clone(template)
-        if "random_state" in model.get_params():
-            model.set_params(random_state=int(model_seeds[j].generate_state(1)[0] >> 1))
-        models.append(model.fit(adv.take(mask)))
+        models.append(seed_model(clone(template), model_seeds[j]).fit(adv.take(mask)))
         inside[j] = mask
     return models, inside
 
@@ -167,11 +166,7 @@ def reference_attack(
         raise ValueError(
             f"calibration='gaussian' needs the 'scores' threat model; got threat={threat!r}"
         )
-    template = (
-        make_recommender(recommender, **(recommender_params or {}))
-        if isinstance(recommender, str)
-        else recommender
-    )
+    template = as_template(recommender, recommender_params)
     ref_seed, boot_seed = seed_sequence(random_state).spawn(2)
     refs, inside = reference_models(
         split,

@@ -49,15 +49,17 @@ from fidelity.attacks._common import (
     THREATS,
     AttackResult,
     ModelOutputs,
+    as_template,
     check_list_length,
     check_threat,
     model_outputs,
     paired_halves,
+    seed_model,
     summarise,
 )
 from fidelity.data.tables import Observations
 from fidelity.metrics import user_scores
-from fidelity.recommenders import Recommender, make_recommender
+from fidelity.recommenders import Recommender
 from fidelity.split import ProviderSplit
 
 CLASSIFIERS = ("logistic", "gradient_boosting")
@@ -157,6 +159,76 @@ def classify_target(
     return users, clf.predict_proba(x_target)[:, 1]
 
 
+def check_shadow_options(
+    attack: str, threat: str, k: int, n_shadows: int, classifier: str, allowed: tuple[str, ...]
+) -> tuple[str, int, int]:
+    """Validated ``(threat, k, n_shadows)`` of a shadow-trained attack (shadow, mimic)."""
+    threat = check_threat(attack, threat, allowed)
+    k = check_list_length(threat, k)
+    n_shadows = check_positive_int("n_shadows", n_shadows, minimum=2)
+    check_choice("classifier", classifier, CLASSIFIERS)
+    return threat, k, n_shadows
+
+
+def attack_with_shadows(
+    split: ProviderSplit,
+    model: Any,
+    fit_shadow: Callable[[np.ndarray, int], Recommender],
+    *,
+    attack: str,
+    threat: str,
+    k: int,
+    n_shadows: int,
+    shadow_size: int | None,
+    classifier: str,
+    per_model: bool,
+    seeds: tuple[np.random.SeedSequence, np.random.SeedSequence, np.random.SeedSequence],
+    n_bootstrap: int,
+    show_progress: bool,
+    extra: dict[str, float],
+) -> AttackResult:
+    """Train the classifier on ``fit_shadow``'s shadows, score the target's users, summarise.
+
+    ``seeds`` are the shadow user sets', the classifier's and the bootstrap's seeds; the
+    result's user score is the classifier's member probability (shadow and mimic attacks).
+    """
+    set_seed, clf_seed, boot_seed = seeds
+    x, y = shadow_features(
+        split,
+        fit_shadow,
+        n_shadows=n_shadows,
+        shadow_size=shadow_size,
+        threat=threat,
+        k=k,
+        rng=np.random.default_rng(set_seed),
+        per_model=per_model,
+        show_progress=show_progress,
+    )
+    users, scores = classify_target(
+        split,
+        model,
+        x,
+        y,
+        threat=threat,
+        k=k,
+        classifier=classifier,
+        random_state=clf_seed,
+        per_model=per_model,
+    )
+    return summarise(
+        attack=attack,
+        threat=threat,
+        k=k,
+        user_score=f"{classifier}_probability",
+        split=split,
+        users=users,
+        scores=scores,
+        n_bootstrap=n_bootstrap,
+        random_state=boot_seed,
+        extra=extra,
+    )
+
+
 def shadow_attack(
     split: ProviderSplit,
     model: Any,
@@ -206,56 +278,30 @@ def shadow_attack(
         ``attack="shadow"``, user score = the classifier's member probability; the
         observation-level rates are NaN (the attack scores users only).
     """
-    threat = check_threat("shadow", threat, shadow_attack.threats)
-    k = check_list_length(threat, k)
-    n_shadows = check_positive_int("n_shadows", n_shadows, minimum=2)
-    check_choice("classifier", classifier, CLASSIFIERS)
-    template = (
-        make_recommender(recommender, **(recommender_params or {}))
-        if isinstance(recommender, str)
-        else recommender
+    threat, k, n_shadows = check_shadow_options(
+        "shadow", threat, k, n_shadows, classifier, shadow_attack.threats
     )
+    template = as_template(recommender, recommender_params)
     set_seed, clf_seed, boot_seed, *seeds = seed_sequence(random_state).spawn(3 + n_shadows)
     adv = split.adversary
 
     def fit_shadow(in_users: np.ndarray, j: int) -> Recommender:
-        shadow = clone(template)
-        if "random_state" in shadow.get_params():
-            shadow.set_params(random_state=int(seeds[j].generate_state(1)[0] >> 1))
-        return shadow.fit(adv.select_users(in_users))
+        return seed_model(clone(template), seeds[j]).fit(adv.select_users(in_users))
 
-    x, y = shadow_features(
-        split,
-        fit_shadow,
-        n_shadows=n_shadows,
-        shadow_size=shadow_size,
-        threat=threat,
-        k=k,
-        rng=np.random.default_rng(set_seed),
-        per_model=per_model,
-        show_progress=show_progress,
-    )
-    users, scores = classify_target(
+    return attack_with_shadows(
         split,
         model,
-        x,
-        y,
-        threat=threat,
-        k=k,
-        classifier=classifier,
-        random_state=clf_seed,
-        per_model=per_model,
-    )
-    return summarise(
+        fit_shadow,
         attack="shadow",
         threat=threat,
         k=k,
-        user_score=f"{classifier}_probability",
-        split=split,
-        users=users,
-        scores=scores,
+        n_shadows=n_shadows,
+        shadow_size=shadow_size,
+        classifier=classifier,
+        per_model=per_model,
+        seeds=(set_seed, clf_seed, boot_seed),
         n_bootstrap=n_bootstrap,
-        random_state=boot_seed,
+        show_progress=show_progress,
         extra={"n_shadows": n_shadows},
     )
 
