@@ -84,9 +84,23 @@ def _aggregate(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return agg.reset_index()
 
 
+#: Column and title of :func:`plot_tp_rate` / :func:`plot_fp_rate` per (rate, convention).
+_RATE_COLUMNS = {
+    ("tp", "paper"): ("tp", "Match attack: true positives"),
+    ("tp", "standard"): ("tpr", "Match attack: TPR"),
+    ("fp", "paper"): ("fp", "Match attack: false positives"),
+    ("fp", "standard"): ("fpr", "Match attack: FPR"),
+}
+
+
 def _rate_plot(
-    results, column, func, what, *, recommender, select, band, ax, title, logx, logy
+    results, rate, convention, *, recommender, select, band, ax, title, logx, logy
 ) -> Figure:
+    """Body of ``plot_{rate}_rate`` (``rate`` is "tp" or "fp")."""
+    func = f"plot_{rate}_rate"
+    column, what = _RATE_COLUMNS[
+        (rate, check_choice("convention", convention, ("paper", "standard")))
+    ]
     results = _check_frame("results", results)
     band = check_choice("band", band, ("minmax", "std", None))
     check_columns(
@@ -168,14 +182,10 @@ def plot_tp_rate(
     -------
     matplotlib.figure.Figure
     """
-    column = {"paper": "tp", "standard": "tpr"}[
-        check_choice("convention", convention, ("paper", "standard"))
-    ]
     return _rate_plot(
         results,
-        column,
-        "plot_tp_rate",
-        "Match attack: true positives" if column == "tp" else "Match attack: TPR",
+        "tp",
+        convention,
         recommender=recommender,
         select=select,
         band=band,
@@ -203,14 +213,10 @@ def plot_fp_rate(
     Same parameters as :func:`plot_tp_rate`; the column is ``fp`` (paper convention) or
     ``fpr`` (standard).
     """
-    column = {"paper": "fp", "standard": "fpr"}[
-        check_choice("convention", convention, ("paper", "standard"))
-    ]
     return _rate_plot(
         results,
-        column,
-        "plot_fp_rate",
-        "Match attack: false positives" if column == "fp" else "Match attack: FPR",
+        "fp",
+        convention,
         recommender=recommender,
         select=select,
         band=band,
