@@ -19,13 +19,65 @@ from fidelity.data.tables import Sessions
 __all__ = ["keep_top_items", "paper_filter"]
 
 
-def _timing_column(sessions: Sessions, name: str, why: str) -> np.ndarray:
-    if name not in sessions.timing_names:
+def _require_timing(timing_names: Sequence[str], name: str, why: str) -> int:
+    """Index of timing column ``name``; the error says ``why`` it is needed."""
+    if name not in timing_names:
         raise ValueError(
-            f"{why} needs the timing column {name!r}; the sessions have "
-            f"{list(sessions.timing_names)!r}"
+            f"{why} needs the timing column {name!r}; the sessions have {list(timing_names)!r}"
         )
-    return sessions.timing[:, sessions.timing_names.index(name)]
+    return list(timing_names).index(name)
+
+
+def _timing_column(sessions: Sessions, name: str, why: str) -> np.ndarray:
+    return sessions.timing[:, _require_timing(sessions.timing_names, name, why)]
+
+
+def _check_session_steps(
+    session_length: int, min_listened: int, n_items: int
+) -> tuple[int, int, int]:
+    """Validated ``session_length``, ``min_listened`` and ``n_items`` of the paper filter."""
+    session_length = check_positive_int("session_length", session_length)
+    min_listened = check_positive_int("min_listened", min_listened, minimum=0)
+    if min_listened > session_length:
+        raise ValueError(
+            f"min_listened must be <= session_length ({session_length}); got {min_listened}"
+        )
+    return session_length, min_listened, check_positive_int("n_items", n_items)
+
+
+def _context_codes(
+    contexts: Sequence[str] | str, context_vocabulary: Sequence[str] | None
+) -> tuple[list[str], np.ndarray]:
+    """The contexts kept (as a list) and their ``context_type`` codes (float64)."""
+    vocab = list(
+        MSSD_CATEGORIES["context_type"] if context_vocabulary is None else context_vocabulary
+    )
+    contexts = [contexts] if isinstance(contexts, str) else list(contexts)
+    unknown = [c for c in contexts if c not in vocab]
+    if unknown:
+        raise ValueError(f"contexts must be values of {vocab!r}; got unknown {unknown!r}")
+    return contexts, np.array([vocab.index(c) for c in contexts], dtype=np.float64)
+
+
+def _step_names(session_length: int, min_listened: int, contexts: list[str] | None) -> list[str]:
+    """Names of the paper filter's session steps, as its reports give them."""
+    names = [
+        f"session length == {session_length}",
+        f">= {min_listened} plays with not_skipped == 1",
+    ]
+    if contexts is not None:
+        names.append(f"context_type in {contexts!r}")
+    return names
+
+
+def _report_step(name: str, before: tuple[int, int], after: tuple[int, int]) -> None:
+    """Report one session step: (sessions, plays) ``before`` and ``after`` it."""
+    (s0, p0), (s1, p1) = before, after
+    warn(
+        f"paper_filter: {name}: removed {s0 - s1} of {s0} session(s) and {p0 - p1} of {p0} "
+        f"play(s); {s1} session(s) and {p1} play(s) left",
+        stacklevel=4,
+    )
 
 
 def _per_session(sessions: Sessions, values: np.ndarray) -> np.ndarray:
@@ -39,11 +91,7 @@ def _keep_sessions(sessions: Sessions, keep_session: np.ndarray, step: str) -> S
     present = np.unique(sessions.session)
     n_gone = int((~keep_session[present]).sum())
     out = sessions.take(rows)
-    warn(
-        f"paper_filter: {step}: removed {n_gone} of {len(present)} session(s) and "
-        f"{int((~rows).sum())} of {len(rows)} play(s); {len(present) - n_gone} session(s) "
-        f"and {int(rows.sum())} play(s) left"
-    )
+    _report_step(step, (len(present), len(rows)), (len(present) - n_gone, int(rows.sum())))
     return out
 
 
@@ -97,39 +145,26 @@ def paper_filter(
         When a needed timing column is missing (named, with the columns present), a
         parameter is out of range, or a context is not in the vocabulary.
     """
-    session_length = check_positive_int("session_length", session_length)
-    min_listened = check_positive_int("min_listened", min_listened, minimum=0)
-    if min_listened > session_length:
-        raise ValueError(
-            f"min_listened must be <= session_length ({session_length}); got {min_listened}"
-        )
-    n_items = check_positive_int("n_items", n_items)
-    listened = _timing_column(sessions, "not_skipped", "paper_filter(min_listened=...)")
+    session_length, min_listened, n_items = _check_session_steps(
+        session_length, min_listened, n_items
+    )
+    _timing_column(sessions, "not_skipped", "paper_filter(min_listened=...)")
     if contexts is not None:
-        vocab = list(
-            MSSD_CATEGORIES["context_type"] if context_vocabulary is None else context_vocabulary
-        )
-        contexts = [contexts] if isinstance(contexts, str) else list(contexts)
-        unknown = [c for c in contexts if c not in vocab]
-        if unknown:
-            raise ValueError(f"contexts must be values of {vocab!r}; got unknown {unknown!r}")
-        ctx = _timing_column(sessions, "context_type", "paper_filter(contexts=...)")
+        contexts, allowed = _context_codes(contexts, context_vocabulary)
+        _timing_column(sessions, "context_type", "paper_filter(contexts=...)")
+    names = _step_names(session_length, min_listened, contexts)
 
     lengths = np.bincount(sessions.session, minlength=len(sessions.session_ids))
-    out = _keep_sessions(sessions, lengths == session_length, f"session length == {session_length}")
+    out = _keep_sessions(sessions, lengths == session_length, names[0])
 
     listened = _timing_column(out, "not_skipped", "paper_filter")
     n_listened = _per_session(out, (listened == 1).astype(np.float64))
-    out = _keep_sessions(
-        out, n_listened >= min_listened, f">= {min_listened} plays with not_skipped == 1"
-    )
+    out = _keep_sessions(out, n_listened >= min_listened, names[1])
 
     if contexts is not None:
         ctx = _timing_column(out, "context_type", "paper_filter")
-        allowed = np.array([vocab.index(c) for c in contexts], dtype=np.float64)
-        bad = ~np.isin(ctx, allowed)
-        n_bad = _per_session(out, bad.astype(np.float64))
-        out = _keep_sessions(out, n_bad == 0, f"context_type in {contexts!r}")
+        n_bad = _per_session(out, (~np.isin(ctx, allowed)).astype(np.float64))
+        out = _keep_sessions(out, n_bad == 0, names[2])
 
     return keep_top_items(out, n_items, split_sessions=split_sessions)
 

@@ -26,17 +26,20 @@ import numpy as np
 import pandas as pd
 
 from fidelity._validation import check_positive_int, logger, warn
+from fidelity.data.filters import (
+    _check_session_steps,
+    _context_codes,
+    _report_step,
+    _require_timing,
+    _step_names,
+)
 from fidelity.data.lazy import LazySessions, _compute
-from fidelity.data.loaders import MSSD_CATEGORIES
 
 __all__ = ["lazy_keep_top_items", "lazy_paper_filter"]
 
 
 def _column(lazy: LazySessions, name: str, why: str) -> None:
-    if name not in lazy.timing_names:
-        raise ValueError(
-            f"{why} needs the timing column {name!r}; the sessions have {list(lazy.timing_names)!r}"
-        )
+    _require_timing(lazy.timing_names, name, why)
 
 
 def _session_keep(
@@ -166,19 +169,9 @@ def lazy_keep_top_items(
 
 
 def _report_steps(steps: np.ndarray, session_steps: tuple, contexts: list | None) -> None:
-    session_length, min_listened, allowed = session_steps
-    names = [
-        f"session length == {session_length}",
-        f">= {min_listened} plays with not_skipped == 1",
-    ]
-    if allowed is not None:
-        names.append(f"context_type in {contexts!r}")
-    for k, name in enumerate(names):
-        (s0, p0), (s1, p1) = steps[k], steps[k + 1]
-        warn(
-            f"paper_filter: {name}: removed {s0 - s1} of {s0} session(s) and {p0 - p1} of {p0} "
-            f"play(s); {s1} session(s) and {p1} play(s) left"
-        )
+    session_length, min_listened, _ = session_steps
+    for k, name in enumerate(_step_names(session_length, min_listened, contexts)):
+        _report_step(name, tuple(steps[k]), tuple(steps[k + 1]))
 
 
 def lazy_paper_filter(
@@ -205,25 +198,14 @@ def lazy_paper_filter(
     """
     if not isinstance(lazy, LazySessions):
         raise TypeError(f"lazy must be a LazySessions; got {type(lazy).__name__}")
-    session_length = check_positive_int("session_length", session_length)
-    min_listened = check_positive_int("min_listened", min_listened, minimum=0)
-    if min_listened > session_length:
-        raise ValueError(
-            f"min_listened must be <= session_length ({session_length}); got {min_listened}"
-        )
-    n_items = check_positive_int("n_items", n_items)
+    session_length, min_listened, n_items = _check_session_steps(
+        session_length, min_listened, n_items
+    )
     _column(lazy, "not_skipped", "paper_filter(min_listened=...)")
     allowed = None
     if contexts is not None:
-        vocab = list(
-            MSSD_CATEGORIES["context_type"] if context_vocabulary is None else context_vocabulary
-        )
-        contexts = [contexts] if isinstance(contexts, str) else list(contexts)
-        unknown = [c for c in contexts if c not in vocab]
-        if unknown:
-            raise ValueError(f"contexts must be values of {vocab!r}; got unknown {unknown!r}")
+        contexts, allowed = _context_codes(contexts, context_vocabulary)
         _column(lazy, "context_type", "paper_filter(contexts=...)")
-        allowed = np.array([vocab.index(c) for c in contexts], dtype=np.float64)
     return lazy_keep_top_items(
         lazy,
         n_items,
