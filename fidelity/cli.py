@@ -226,8 +226,18 @@ def _cmd_safe_session(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Attack-specific options of ``fidelity attack``: (argparse dest, attack option, attacks).
+_ATTACK_OPTIONS = (
+    ("user_score", "user_score", ("match",)),
+    ("references", "n_references", ("reference",)),
+    ("shadows", "n_shadows", ("shadow", "mimic")),
+    ("mimic", "mimic", ("mimic",)),
+)
+
+
 def _cmd_attack(args: argparse.Namespace) -> int:
     from fidelity.attacks import run_attack
+    from fidelity.attacks._common import seed_model
     from fidelity.recommenders import make_recommender
     from fidelity.split import split_providers
 
@@ -236,27 +246,16 @@ def _cmd_attack(args: argparse.Namespace) -> int:
     split = split_providers(
         obs, overlap=args.overlap, target_size=args.target_size, random_state=split_seed
     )
-    model = make_recommender(args.recommender)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=int(model_seed.generate_state(1)[0] >> 1))
-    model.fit(split.target)
+    model = seed_model(make_recommender(args.recommender), model_seed).fit(split.target)
     options: dict[str, Any] = {}
-    if args.user_score is not None:
-        if args.attack != "match":
-            raise UsageError("--user-score applies to --attack match only")
-        options["user_score"] = args.user_score
-    if args.references is not None:
-        if args.attack != "reference":
-            raise UsageError("--references applies to --attack reference only")
-        options["n_references"] = args.references
-    if args.shadows is not None:
-        if args.attack not in ("shadow", "mimic"):
-            raise UsageError("--shadows applies to --attack shadow or mimic only")
-        options["n_shadows"] = args.shadows
-    if args.mimic is not None:
-        if args.attack != "mimic":
-            raise UsageError("--mimic applies to --attack mimic only")
-        options["mimic"] = args.mimic
+    for dest, option, applies in _ATTACK_OPTIONS:
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        if args.attack not in applies:
+            flag = "--" + dest.replace("_", "-")
+            raise UsageError(f"{flag} applies to --attack {' or '.join(applies)} only")
+        options[option] = value
     result = run_attack(
         args.attack,
         split,
