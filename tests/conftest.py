@@ -1,4 +1,4 @@
-"""Shared fixtures: the real-data folder (skips when absent) and small synthetic data."""
+"""Shared fixtures: the real-data folder (skips when absent) and a Dask LocalCluster client."""
 
 from __future__ import annotations
 
@@ -15,3 +15,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A ``dask.distributed`` client on a 2-process LocalCluster (one per test module)."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c

@@ -30,18 +30,6 @@ pytestmark = pytest.mark.dask
 
 
 @pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
-@pytest.fixture(scope="module")
 def mssd_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("mssd")
     write_mssd_parquet(
