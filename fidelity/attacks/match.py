@@ -185,7 +185,10 @@ def match_attack(
         else:
             obs_scores = np.log(np.maximum(prob, np.finfo(np.float64).tiny))
     how = "sum" if user_score == "hit_count" else "mean"
-    users, scores = user_scores(obs_scores, adv.user, how=how)
+    # hit scores are 0/1: aggregating the bool hits gives the same sums exactly, with
+    # integer adds instead of a chain of float adds
+    label_score = user_score in ("hit_rate", "hit_count")
+    users, scores = user_scores(hits if label_score else obs_scores, adv.user, how=how)
     members = np.isin(users, split.adversary_users[split.members])
     roc = None
     if 0 < members.sum() < len(members):

@@ -28,30 +28,48 @@ def _segment_count_kernel(segments, n_segments):
 
 
 @njit(cache=True)
-def _run_aggregate_kernel(values, keys):
+def _count_runs_kernel(keys):
+    """(non-decreasing?, number of runs of equal keys) in one branch-free pass."""
     n = keys.shape[0]
     m = 1 if n else 0
+    unsorted = False
     for i in range(1, n):
-        if keys[i] < keys[i - 1]:
-            return (
-                False,
-                np.zeros(0, dtype=np.int64),
-                np.zeros(0, dtype=np.float64),
-                np.zeros(0, dtype=np.int64),
-            )
-        if keys[i] != keys[i - 1]:
-            m += 1
-    uniq = np.empty(m, dtype=np.int64)
-    sums = np.zeros(m, dtype=np.float64)
-    counts = np.zeros(m, dtype=np.int64)
-    r = -1
+        m += keys[i] != keys[i - 1]
+        unsorted |= keys[i] < keys[i - 1]
+    return not unsorted, m
+
+
+@njit(cache=True)
+def _run_fill_kernel(values, keys, uniq, sums, counts):
+    """Fill preallocated run outputs of non-decreasing ``keys`` in one pass.
+
+    The running sum and count live in registers and are stored once per run; sums are
+    taken in input order, from the zero of ``sums``'s dtype (int64 for integer or bool
+    values: exact, one-cycle adds).
+    """
+    n = keys.shape[0]
+    if n == 0:
+        return
+    zero = sums[0] - sums[0]
+    r = 0
+    prev = keys[0]
+    acc = zero
+    cnt = 0
     for i in range(n):
-        if i == 0 or keys[i] != keys[i - 1]:
+        key = keys[i]
+        if key != prev:
+            uniq[r] = prev
+            sums[r] = acc
+            counts[r] = cnt
             r += 1
-            uniq[r] = keys[i]
-        sums[r] += values[i]
-        counts[r] += 1
-    return True, uniq, sums, counts
+            prev = key
+            acc = zero
+            cnt = 0
+        acc += values[i]
+        cnt += 1
+    uniq[r] = prev
+    sums[r] = acc
+    counts[r] = cnt
 
 
 def run_aggregate(
@@ -70,10 +88,19 @@ def run_aggregate(
     (keys_unique, sums, counts) or None
         None when ``keys`` is not sorted (use :func:`unique_inverse` + :func:`segment_sum`).
     """
-    ok, uniq, sums, counts = _run_aggregate_kernel(
-        np.ascontiguousarray(values), np.ascontiguousarray(keys, dtype=np.int64)
-    )
-    return (uniq, sums, counts) if ok else None
+    keys = np.ascontiguousarray(keys, dtype=np.int64)
+    ok, m = _count_runs_kernel(keys)
+    if not ok:
+        return None
+    # outputs allocated by NumPy (huge pages for large arrays), filled by the kernel
+    vals = np.ascontiguousarray(values)
+    exact = vals.dtype == np.bool_ or np.issubdtype(vals.dtype, np.integer)
+    uniq = np.empty(m, dtype=np.int64)
+    sums = np.zeros(m, dtype=np.int64 if exact else np.float64)
+    counts = np.zeros(m, dtype=np.int64)
+    _run_fill_kernel(vals, keys, uniq, sums, counts)
+    # integer sums (exact, 1-cycle adds) are returned as float64 like the other paths
+    return uniq, sums.astype(np.float64) if exact else sums, counts
 
 
 def segment_sum(values: np.ndarray, segments: np.ndarray, n_segments: int) -> np.ndarray:

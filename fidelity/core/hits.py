@@ -12,16 +12,15 @@ from numba import njit
 
 
 @njit(cache=True)
-def _topk_hits_kernel(recommendations, next_item):
+def _topk_hits_kernel(recommendations, next_item, out):
+    """``out[i] = next_item[i] in recommendations[i]``, branch-free (hits are unpredictable)."""
     n, k = recommendations.shape
-    out = np.zeros(n, dtype=np.bool_)
     for i in range(n):
         target = next_item[i]
+        hit = False
         for j in range(k):
-            if recommendations[i, j] == target:
-                out[i] = True
-                break
-    return out
+            hit |= recommendations[i, j] == target
+        out[i] = hit
 
 
 @njit(cache=True)
@@ -82,9 +81,10 @@ def topk_hits(recommendations: np.ndarray, next_item: np.ndarray) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    return _topk_hits_kernel(
-        _as_recommendations(recommendations), np.ascontiguousarray(next_item, dtype=np.int64)
-    )
+    recs = _as_recommendations(recommendations)
+    out = np.empty(recs.shape[0], dtype=np.bool_)  # NumPy allocates: huge pages when large
+    _topk_hits_kernel(recs, np.ascontiguousarray(next_item, dtype=np.int64), out)
+    return out
 
 
 def hit_rank(recommendations: np.ndarray, next_item: np.ndarray) -> np.ndarray:

@@ -77,7 +77,10 @@ def _miller_madow_kernel(counts_a, counts_t, prior_a):
 
 
 def _counts(values: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(values, dtype=np.float64)
+    arr = np.asarray(values)
+    if arr.dtype == np.int64:  # used as is (no float copy): the kernel converts each
+        return np.ascontiguousarray(arr)  # count exactly as astype(float64) would
+    return np.ascontiguousarray(arr, dtype=np.float64)
 
 
 def mi_from_counts(counts_a: np.ndarray, counts_t: np.ndarray, prior_a: float = 0.5) -> float:
