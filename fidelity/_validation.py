@@ -82,6 +82,13 @@ def int_seed(random_state: RandomStateLike) -> int:
     return int(check_random_state(random_state).integers(0, 2**31 - 1))
 
 
+def seed_model(model: Any, seed: np.random.SeedSequence) -> Any:
+    """Set ``model``'s ``random_state`` from ``seed`` when it has one; returns ``model``."""
+    if "random_state" in model.get_params():
+        model.set_params(random_state=int(seed.generate_state(1)[0] >> 1))
+    return model
+
+
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Raise ``ValueError`` unless ``value`` is one of ``allowed``."""
     allowed = tuple(allowed)

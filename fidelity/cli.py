@@ -236,8 +236,8 @@ _ATTACK_OPTIONS = (
 
 
 def _cmd_attack(args: argparse.Namespace) -> int:
+    from fidelity._validation import seed_model
     from fidelity.attacks import run_attack
-    from fidelity.attacks._common import seed_model
     from fidelity.recommenders import make_recommender
     from fidelity.split import split_providers
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from fidelity._validation import check_choice, check_fraction, check_positive_int
+from fidelity._validation import check_choice, check_fraction, check_positive_int, seed_model
 from fidelity.data.tables import Observations
 from fidelity.split import MODES, split_providers
 
@@ -268,9 +268,7 @@ def run_config(observations: Observations, config: SweepConfig, grid: SweepGrid)
         random_state=split_seed,
     )
     params = dict(grid.recommender_params.get(config.recommender, {}))
-    model = make_recommender(config.recommender, **params)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=int(model_seed.generate_state(1)[0] >> 1))
+    model = seed_model(make_recommender(config.recommender, **params), model_seed)
     model = mitigation.wrap(model, random_state=int(model_seed.generate_state(2)[1] >> 1))
     model.fit(split.target)
 

@@ -20,7 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from fidelity._validation import RandomStateLike, check_choice, check_positive_int
+from fidelity._validation import (
+    RandomStateLike,
+    check_choice,
+    check_positive_int,
+)
 from fidelity.data.tables import Observations
 from fidelity.metrics import AttackRates, ROCSummary, attack_rates, roc_summary, user_scores
 from fidelity.recommenders import Recommender, make_recommender
@@ -55,13 +59,6 @@ def as_template(recommender: str | Recommender, params: dict[str, Any] | None) -
     if isinstance(recommender, str):
         return make_recommender(recommender, **(params or {}))
     return recommender
-
-
-def seed_model(model: Any, seed: np.random.SeedSequence) -> Any:
-    """Set ``model``'s ``random_state`` from ``seed`` when it has one; returns ``model``."""
-    if "random_state" in model.get_params():
-        model.set_params(random_state=int(seed.generate_state(1)[0] >> 1))
-    return model
 
 
 def log_prob(p: np.ndarray) -> np.ndarray:

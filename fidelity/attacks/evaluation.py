@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from fidelity._validation import RandomStateLike, check_choice, int_seed
-from fidelity.attacks._common import seed_model
+from fidelity._validation import RandomStateLike, check_choice, int_seed, seed_model
 from fidelity.attacks.dispatch import ATTACKS, run_attack
 from fidelity.attacks.match import THREATS
 from fidelity.data.tables import Observations

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from fidelity._validation import RandomStateLike, check_positive_int, seed_sequence
-from fidelity.attacks._common import THREATS, AttackResult, as_template, seed_model
+from fidelity._validation import RandomStateLike, check_positive_int, seed_model, seed_sequence
+from fidelity.attacks._common import THREATS, AttackResult, as_template
 from fidelity.attacks.shadow import attack_with_shadows, check_shadow_options
 from fidelity.data.tables import Observations
 from fidelity.recommenders import Recommender

@@ -33,6 +33,7 @@ from fidelity._validation import (
     RandomStateLike,
     check_choice,
     check_positive_int,
+    seed_model,
     seed_sequence,
 )
 from fidelity.attacks._common import (
@@ -44,7 +45,6 @@ from fidelity.attacks._common import (
     mean_by_user,
     model_outputs,
     paired_halves,
-    seed_model,
     summarise,
 )
 from fidelity.recommenders import Recommender

@@ -43,6 +43,7 @@ from fidelity._validation import (
     check_choice,
     check_positive_int,
     int_seed,
+    seed_model,
     seed_sequence,
 )
 from fidelity.attacks._common import (
@@ -54,7 +55,6 @@ from fidelity.attacks._common import (
     check_threat,
     model_outputs,
     paired_halves,
-    seed_model,
     summarise,
 )
 from fidelity.data.tables import Observations
