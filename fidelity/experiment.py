@@ -387,7 +387,12 @@ def _execute(
     n_jobs: int,
     scheduler: Any,
 ) -> Iterator[dict[str, Any]]:
-    """Yield rows as configurations finish (in any order)."""
+    """Yield rows as configurations finish (in any order).
+
+    Parallel runs start the largest targets first (longest tasks first keeps the
+    workers busy to the end); rows are put back in grid order by the caller.
+    """
+    todo = sorted(todo, key=lambda c: -np.inf if c.target_size is None else -c.target_size)
     if scheduler is not None:
         from fidelity.distributed import run_configs_on_dask
 

@@ -85,6 +85,9 @@ def top_k(scores: np.ndarray, k: int, order: np.ndarray) -> np.ndarray:
     ndarray of int64, shape (m, k)
     """
     permuted = scores[:, order]
+    if k == 1:
+        # argmax returns the first maximum: the most popular among tied songs.
+        return order[np.argmax(permuted, axis=1)][:, None]
     if k < permuted.shape[1] // 8:
         # Partial selection: the k-th best value per row, then a stable sort of the
         # candidates >= it (all ties at the boundary included, so tie-breaking is exact).
