@@ -66,6 +66,45 @@ def test_forest_never_seen_next_gets_zero(observations):
         RandomForestRecommender(n_estimators=0).fit(observations)
 
 
+def _sklearn_forest_scores(observations, seed, use_timing=True, **params):
+    """Plain reference: scikit-learn's RandomForestClassifier on the repeated rows."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from fidelity._validation import int_seed
+
+    timing = observations.timing if use_timing else observations.timing[:, :0]
+    x = np.column_stack([observations.item.astype(np.float32), timing]).astype(np.float32)
+    forest = RandomForestClassifier(n_estimators=7, random_state=int_seed(seed), **params)
+    forest.fit(x, observations.next_item)
+    out = np.zeros((len(x), observations.n_items))
+    out[:, forest.classes_] = forest.predict_proba(x)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("seed", "use_timing", "params"),
+    [
+        (0, True, {}),
+        (3, False, {}),
+        (11, True, {"max_depth": 4}),
+        (5, True, {"min_samples_leaf": 3}),  # the scikit-learn fit path
+    ],
+)
+def test_forest_is_scikit_learns_forest_to_the_bit(observations, seed, use_timing, params):
+    # Growing trees on distinct rows with summed bootstrap weights must give exactly the
+    # trees RandomForestClassifier grows on the repeated rows.
+    model = RandomForestRecommender(
+        n_estimators=7, use_timing=use_timing, random_state=seed, **params
+    ).fit(observations)
+    got = model.score(observations.item, observations.timing, dedup=False)
+    ref = _sklearn_forest_scores(observations, seed, use_timing, **params)
+    np.testing.assert_array_equal(got, ref)
+    threaded = RandomForestRecommender(
+        n_estimators=7, use_timing=use_timing, random_state=seed, n_jobs=2, **params
+    ).fit(observations)
+    np.testing.assert_array_equal(threaded.score(observations.item, observations.timing), got)
+
+
 def test_forest_different_seeds_differ(observations):
     x = observations.item[:200], observations.timing[:200]
     a = RandomForestRecommender(n_estimators=3, random_state=1).fit(observations).score(*x)
