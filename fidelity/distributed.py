@@ -405,13 +405,11 @@ def partitioned_mutual_information(
             f"T: {0 if hist is None else hist.n_target})"
         )
     plugin = mutual_information_from_counts(hist.counts_a, hist.counts_t, prior=prior)
-    corrected = None
-    if correction is not None:
-        corrected = mutual_information_from_counts(
-            hist.counts_a, hist.counts_t, prior=prior, correction=correction
-        )
+    corrected = mutual_information_from_counts(
+        hist.counts_a, hist.counts_t, prior=prior, correction="miller-madow"
+    )
     return MIEstimate(
-        mi=plugin if corrected is None else corrected,
+        mi=plugin if correction is None else corrected,
         plugin=plugin,
         corrected=corrected,
         correction=correction,

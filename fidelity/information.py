@@ -124,8 +124,8 @@ class MIEstimate:
         The chosen estimate: ``corrected`` when a correction was asked, else ``plugin``.
     plugin : float
         Plug-in MI (the DESIGN.md formula).
-    corrected : float or None
-        Miller-Madow corrected MI (may be negative), or None.
+    corrected : float
+        Miller-Madow corrected MI (may be negative); always computed, whatever ``correction``.
     correction : str or None
     n_adversary, n_target : int
         Observations of each holder.
@@ -295,10 +295,10 @@ def mutual_information(
         counts_a, counts_t = unit_counts(key_index, obs_unit, holder, ones, m)
     del keys_a, keys_t
     plugin = max(mi_from_counts(counts_a, counts_t, prior), 0.0)
-    corrected = None
-    if correction == "miller-madow":
-        corrected = plugin + miller_madow_bias(counts_a, counts_t, prior)
-    mi = plugin if corrected is None else corrected
+    # The Miller-Madow value costs one pass over the counts: always reported; ``correction``
+    # only chooses which estimate ``mi`` (and so the null and the interval) refers to.
+    corrected = plugin + miller_madow_bias(counts_a, counts_t, prior)
+    mi = corrected if correction == "miller-madow" else plugin
 
     gen_perm, gen_boot = spawn_generators(random_state, 2)
     bar = tqdm(total=n_permutations + n_bootstrap, disable=not show_progress, desc="MI(H;O)")
@@ -327,7 +327,7 @@ def mutual_information(
     return MIEstimate(
         mi=float(mi),
         plugin=float(plugin),
-        corrected=None if corrected is None else float(corrected),
+        corrected=float(corrected),
         correction=correction,
         n_adversary=n_a,
         n_target=n_t,

@@ -192,11 +192,13 @@ def estimate_safe_session_size(
             for r in range(n_repeats):
                 split_seed, mi_seed = streams[i * n_repeats + r].spawn(2)
                 order = np.random.default_rng(split_seed).permutation(users)
-                a = observations.select_users(order[:n])
-                t = observations.select_users(order[n : 2 * n])
-                est = mutual_information(a, t, n_permutations=n_permutations, random_state=mi_seed)
-                runs[i, r] = est.plugin
-                corrected[i, r] = mutual_information(a, t, correction="miller-madow").corrected
+                est = mutual_information(
+                    observations.select_users(order[:n]),
+                    observations.select_users(order[n : 2 * n]),
+                    n_permutations=n_permutations,
+                    random_state=mi_seed,
+                )
+                runs[i, r], corrected[i, r] = est.plugin, est.corrected
                 if n_permutations:
                     nulls[i, r] = est.null_mean
                 bar.update(1)
