@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
+from _timing import best
 
 from fidelity._validation import FidelityWarning
 from fidelity.data.filters import keep_top_items
 from fidelity.data.loaders import MOVIELENS_100K_NAMES, load_interactions, load_sessions
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

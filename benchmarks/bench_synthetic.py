@@ -11,23 +11,14 @@ drawing the same number of i.i.d. songs from a popularity law with ``Generator.c
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best
 
 from fidelity.data.stats import calibration_stats
 from fidelity.data.synthetic import make_sessions
 
 TARGET_S = 2.0
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:
