@@ -128,10 +128,12 @@ def test_joint_counts_match_reference(keys_a, keys_t):
 
 
 @SETTINGS
-@given(any_keys, any_keys, st.booleans())
-def test_joint_counts_sorting_matches_reference(keys_a, keys_t, overwrite):
+@given(any_keys, any_keys, st.booleans(), st.sampled_from([None, 1, 2]))
+def test_joint_counts_sorting_matches_reference(keys_a, keys_t, overwrite, n_threads):
     want = ref.joint_counts(keys_a, keys_t)
-    got = core.joint_counts_sorting(keys_a.copy(), keys_t.copy(), overwrite=overwrite)
+    got = core.joint_counts_sorting(
+        keys_a.copy(), keys_t.copy(), overwrite=overwrite, n_threads=n_threads
+    )
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
     if keys_a.max(initial=0) < 2**32 and keys_t.max(initial=0) < 2**32:  # uint32 keys
@@ -140,6 +142,26 @@ def test_joint_counts_sorting_matches_reference(keys_a, keys_t, overwrite):
         )
         for g, w in zip(got32, want, strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def test_joint_counts_sorting_threads_give_the_same_counts_on_large_input():
+    # above THREAD_MIN_KEYS the default sorts the holders in two threads
+    rng = np.random.default_rng(0)
+    n = core.hashing.THREAD_MIN_KEYS + 17
+    keys_a = rng.integers(0, 5_000, n).astype(np.uint32)
+    keys_t = rng.integers(2_000, 9_000, n + 5).astype(np.uint32)
+    want = ref.joint_counts(keys_a.astype(np.uint64), keys_t.astype(np.uint64))
+    for n_threads in (None, 1, 2):
+        got = core.joint_counts_sorting(keys_a, keys_t, n_threads=n_threads)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_joint_counts_sorting_rejects_bad_n_threads(bad):
+    keys = np.array([1, 2], dtype=np.uint64)
+    with pytest.raises((TypeError, ValueError), match="n_threads"):
+        core.joint_counts_sorting(keys, keys, n_threads=bad)
 
 
 def test_joint_counts_sorting_overwrite_sorts_in_place_only_when_asked():
