@@ -18,6 +18,7 @@ from fidelity.core.histogram import (
 )
 from fidelity.core.hits import confusion_counts, hit_rank, topk_hits
 from fidelity.core.mi import binary_entropy, mi_from_counts, miller_madow_bias
+from fidelity.core.rows import sum_table_rows
 
 __all__ = [
     "binary_entropy",
@@ -36,6 +37,7 @@ __all__ = [
     "segment_count",
     "segment_mean",
     "segment_sum",
+    "sum_table_rows",
     "topk_hits",
     "unique_inverse",
     "unit_counts",

@@ -163,3 +163,11 @@ def miller_madow_bias(counts_a, counts_t, prior_a: float = 0.5) -> float:
     bias = (m_o - 1) / (2 * (na + nt)) - prior_a * (m_a - 1) / (2 * na)
     bias -= (1 - prior_a) * (m_t - 1) / (2 * nt)
     return float(bias / np.log(2))
+
+
+def sum_table_rows(tables: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows)
+    out = np.zeros((rows.shape[1], tables[0].shape[1]), dtype=np.float64)
+    for table, picked in zip(tables, rows, strict=True):  # in table order, as a forest sums
+        out += table[picked]
+    return out

@@ -10,6 +10,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.parallel import Parallel, delayed
 
 from fidelity._validation import RandomStateLike, check_positive_int, int_seed
+from fidelity.core import sum_table_rows
 from fidelity.data.tables import Observations
 from fidelity.recommenders._queries import unique_rows
 from fidelity.recommenders.base import Recommender
@@ -96,11 +97,15 @@ class RandomForestRecommender(Recommender):
 
     def _score_rows(self, items: np.ndarray, timing: np.ndarray) -> np.ndarray:
         features = self._features(items, timing)
-        # As RandomForestClassifier.predict_proba: the trees' probabilities summed in order,
-        # then divided by the number of trees.
-        proba = np.zeros((len(items), len(self.classes_)), dtype=np.float64)
-        for tree in self.trees_:
-            proba += tree.predict_proba(features, check_input=False)
+        # As RandomForestClassifier.predict_proba: the trees' probabilities (the class
+        # distribution stored at the leaf each query reaches) summed in tree order, then
+        # divided by the number of trees. The leaf rows are added straight into the sum
+        # (same numbers to the bit, without one (n, n_classes) temporary per tree).
+        leaves = np.empty((len(self.trees_), len(items)), dtype=np.int64)
+        for i, tree in enumerate(self.trees_):
+            leaves[i] = tree.apply(features, check_input=False)
+        tables = [tree.tree_.value.reshape(tree.tree_.node_count, -1) for tree in self.trees_]
+        proba = sum_table_rows(tables, leaves)
         proba /= len(self.trees_)
         out = np.zeros((len(items), self.n_items_), dtype=np.float64)
         out[:, self.classes_] = proba
