@@ -452,9 +452,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``fidelity`` console script."""
+    """Entry point of the ``fidelity`` console script.
+
+    Run as the script (``argv`` None), the process is fidelity's own, so freed memory
+    is kept for reuse (:func:`fidelity._memory.keep_freed_memory`); called from Python
+    with an ``argv`` list, the caller's process is left as it is.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:
+        from fidelity._memory import keep_freed_memory
+
+        keep_freed_memory()
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="fidelity: %(message)s")
     if not args.verbose:

@@ -370,6 +370,9 @@ _WORKER_DATA: dict[str, Any] = {}
 
 
 def _init_worker(observations: Observations, grid: SweepGrid) -> None:
+    from fidelity._memory import keep_freed_memory
+
+    keep_freed_memory()  # our own process: successive forests reuse faulted-in pages
     _WORKER_DATA["observations"] = observations
     _WORKER_DATA["grid"] = grid
 
@@ -433,6 +436,8 @@ def run_sweep(
         atomically) and the assembled ``results.csv``/``results.parquet``. Needed to resume.
     n_jobs : int
         Local worker processes (``1`` runs in this process). Numbers do not depend on it.
+        The workers keep freed memory for reuse (see :mod:`fidelity._memory`: successive
+        forests then grow ~1.8x faster) and so hold their peak memory until the sweep ends.
     scheduler : str or dask.distributed.Client, optional
         Address of a Dask scheduler (or a client): configurations run as Dask tasks.
     resume : bool
