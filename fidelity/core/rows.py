@@ -18,9 +18,9 @@ from numba.typed import List
 
 
 @njit(cache=True, nogil=True)
-def _sum_table_rows_kernel(tables, rows, n_cols):
+def _sum_table_rows_kernel(tables, rows, out):
     n_tables, n_queries = rows.shape
-    out = np.zeros((n_queries, n_cols), dtype=np.float64)
+    n_cols = out.shape[1]
     # Blocks of queries whose output rows stay in the L2 cache while every table adds
     # to them (tables in order, so each entry is summed in table order).
     block = max(1, (1 << 16) // max(n_cols, 1))
@@ -32,7 +32,6 @@ def _sum_table_rows_kernel(tables, rows, n_cols):
                 r = rows[t, q]
                 for c in range(n_cols):
                     out[q, c] += table[r, c]
-    return out
 
 
 def sum_table_rows(tables: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
@@ -64,4 +63,8 @@ def sum_table_rows(tables: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray
                 f"tables[{i}] must have shape (n, {n_cols}) like tables[0]; got {table.shape}"
             )
         typed.append(np.ascontiguousarray(table, dtype=np.float64))
-    return _sum_table_rows_kernel(typed, rows, n_cols)
+    # NumPy allocates the output (it advises huge pages for large arrays; a large array
+    # allocated inside numba faults its 4 KiB pages in one by one).
+    out = np.zeros((rows.shape[1], n_cols), dtype=np.float64)
+    _sum_table_rows_kernel(typed, rows, out)
+    return out
