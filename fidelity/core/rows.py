@@ -14,24 +14,20 @@ from collections.abc import Sequence
 
 import numpy as np
 from numba import njit
-from numba.typed import List
+
+#: Output cells per block of queries (512 KiB of float64): a block stays in the L2 cache
+#: while every table adds its rows to it.
+BLOCK_CELLS = 1 << 16
 
 
 @njit(cache=True, nogil=True)
-def _sum_table_rows_kernel(tables, rows, out):
-    n_tables, n_queries = rows.shape
+def _add_rows_kernel(out, table, rows):
+    """``out[q] += table[rows[q]]`` for every q (one table, one block of queries)."""
     n_cols = out.shape[1]
-    # Blocks of queries whose output rows stay in the L2 cache while every table adds
-    # to them (tables in order, so each entry is summed in table order).
-    block = max(1, (1 << 16) // max(n_cols, 1))
-    for start in range(0, n_queries, block):
-        stop = min(start + block, n_queries)
-        for t in range(n_tables):
-            table = tables[t]
-            for q in range(start, stop):
-                r = rows[t, q]
-                for c in range(n_cols):
-                    out[q, c] += table[r, c]
+    for q in range(rows.shape[0]):
+        r = rows[q]
+        for c in range(n_cols):
+            out[q, c] += table[r, c]
 
 
 def sum_table_rows(tables: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
@@ -56,15 +52,24 @@ def sum_table_rows(tables: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray
     if not tables:
         raise ValueError("tables must hold at least one table; got none")
     n_cols = tables[0].shape[1]
-    typed = List()
+    checked = []
     for i, table in enumerate(tables):
         if table.ndim != 2 or table.shape[1] != n_cols:
             raise ValueError(
                 f"tables[{i}] must have shape (n, {n_cols}) like tables[0]; got {table.shape}"
             )
-        typed.append(np.ascontiguousarray(table, dtype=np.float64))
+        checked.append(np.ascontiguousarray(table, dtype=np.float64))
     # NumPy allocates the output (it advises huge pages for large arrays; a large array
-    # allocated inside numba faults its 4 KiB pages in one by one).
-    out = np.zeros((rows.shape[1], n_cols), dtype=np.float64)
-    _sum_table_rows_kernel(typed, rows, out)
+    # allocated inside numba faults its 4 KiB pages in one by one). Blocks of queries
+    # are walked here, tables in order within a block, so every entry is summed in table
+    # order; one plain-array kernel call per (block, table) needs no typed containers
+    # (whose methods numba compiles afresh in every process).
+    n_queries = rows.shape[1]
+    out = np.zeros((n_queries, n_cols), dtype=np.float64)
+    block = max(1, BLOCK_CELLS // max(n_cols, 1))
+    for start in range(0, n_queries, block):
+        stop = min(start + block, n_queries)
+        part = out[start:stop]
+        for table, picked in zip(checked, rows[:, start:stop], strict=True):
+            _add_rows_kernel(part, table, picked)
     return out
