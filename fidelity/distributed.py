@@ -111,7 +111,10 @@ def run_configs_on_dask(observations, grid, configs, *, scheduler: Any) -> Itera
     token = uuid.uuid4().hex[:8]
     futures = []
     try:
-        data = client.scatter(observations, broadcast=True)
+        # hash=False: a fresh key per sweep. With the default content-hash key, a sweep
+        # that reuses the key of data a previous client is still releasing can lose it
+        # ("lost dependencies"; seen once in CI when two sweeps ran back to back).
+        data = client.scatter(observations, broadcast=True, hash=False)
         futures = [
             client.submit(
                 run_config, data, c, grid, pure=False, key=f"fidelity-{c.config_id}-{token}"
