@@ -236,17 +236,20 @@ _ATTACK_OPTIONS = (
 
 
 def _cmd_attack(args: argparse.Namespace) -> int:
-    from fidelity._validation import seed_model
     from fidelity.attacks import run_attack
-    from fidelity.recommenders import make_recommender
-    from fidelity.split import split_providers
+    from fidelity.experiment import SweepConfig
+    from fidelity.target import fit_target
 
     obs = load_data(args).observations()
-    split_seed, model_seed, attack_seed = np.random.SeedSequence(args.seed).spawn(3)
-    split = split_providers(
-        obs, overlap=args.overlap, target_size=args.target_size, random_state=split_seed
+    # the split and model of the sweep row with this overlap, target size and seed
+    config = SweepConfig(
+        overlap=args.overlap,
+        target_size=args.target_size,
+        recommender=args.recommender,
+        seed=args.seed,
     )
-    model = seed_model(make_recommender(args.recommender), model_seed).fit(split.target)
+    fitted = fit_target(obs, config)
+    split, model = fitted.split, fitted.model
     options: dict[str, Any] = {}
     for dest, option, applies in _ATTACK_OPTIONS:
         value = getattr(args, dest)
@@ -264,7 +267,7 @@ def _cmd_attack(args: argparse.Namespace) -> int:
         k=args.k,
         recommender=args.recommender,
         n_bootstrap=args.bootstrap,
-        random_state=attack_seed,
+        random_state=fitted.attack_seed,
         **options,
     )
     out = {

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from fidelity._validation import check_choice, check_fraction, check_positive_int, seed_model
+from fidelity._validation import check_choice, check_fraction, check_positive_int
 from fidelity.data.tables import Observations
-from fidelity.split import MODES, split_providers
+from fidelity.split import MODES
 
 logger = logging.getLogger("fidelity")
 
@@ -246,31 +246,19 @@ def run_config(observations: Observations, config: SweepConfig, grid: SweepGrid)
     The split, the model and the MI estimate each draw from an independent stream
     spawned from ``SeedSequence(config.seed)``; the split stream ignores ``overlap`` and
     ``target_size`` so that, for one seed, configurations share one user shuffle and
-    smaller targets are nested in larger ones. A mitigation other than ``"none"``
-    changes the data the split is made from (``chunk``), the target size (``chunk``,
-    ``train``) or the model the target serves (``topk``, ``noise``); see
-    :mod:`fidelity.attacks.mitigations`.
+    smaller targets are nested in larger ones (:func:`fidelity.target.fit_target`).
+    A mitigation other than ``"none"`` changes the data the split is made from
+    (``chunk``), the target size (``chunk``, ``train``) or the model the target serves
+    (``topk``, ``noise``); see :mod:`fidelity.attacks.mitigations`.
     """
     from fidelity.attacks import run_attack
-    from fidelity.attacks.mitigations import parse_mitigation
     from fidelity.information import mutual_information, safe_session_size
-    from fidelity.recommenders import make_recommender
+    from fidelity.target import fit_target
 
     start = time.perf_counter()
-    split_seed, model_seed, mi_seed, attack_seed = np.random.SeedSequence(config.seed).spawn(4)
-    mitigation = parse_mitigation(config.mitigation)
-    observations, target_size = mitigation.prepare(observations, config.target_size)
-    split = split_providers(
-        observations,
-        overlap=config.overlap,
-        target_size=target_size,
-        mode=config.mode,
-        random_state=split_seed,
-    )
-    params = dict(grid.recommender_params.get(config.recommender, {}))
-    model = seed_model(make_recommender(config.recommender, **params), model_seed)
-    model = mitigation.wrap(model, random_state=int(model_seed.generate_state(2)[1] >> 1))
-    model.fit(split.target)
+    fitted = fit_target(observations, config, grid.recommender_params)
+    split, model, params = fitted.split, fitted.model, fitted.params
+    mi_seed, attack_seed = fitted.mi_seed, fitted.attack_seed
 
     # One query of the target for the attack and both accuracy columns (the model
     # evaluates each distinct (song, timing) query once).

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fidelity._validation import RandomStateLike, int_seed, warn
+from fidelity._validation import RandomStateLike, warn
 from fidelity.data.tables import Observations, Sessions
 from fidelity.experiment import SweepGrid, run_sweep
 from fidelity.safe_session import SafeSessionEstimate, estimate_safe_session_size
@@ -75,32 +75,30 @@ def roc_curves(
     grid: SweepGrid,
     *,
     overlap: float = 0.5,
-    random_state: RandomStateLike = 0,
 ) -> dict[str, Any]:
     """User-level ROC curves of the match attack (label and score threats) per recommender.
 
-    Uses the grid's smallest target size (where the target over-fits most) and the
-    given overlap.
+    Uses the grid's smallest target size (where the target over-fits most), the given
+    overlap and the grid's first seed, through :func:`fidelity.target.fit_target`: the
+    split and the model are those of the sweep's row for that configuration (when the
+    grid has that overlap), so the label curve's AUC is that row's ``auc``.
     """
     from fidelity.attacks import match_attack
-    from fidelity.recommenders import make_recommender
-    from fidelity.split import split_providers
+    from fidelity.experiment import SweepConfig
+    from fidelity.target import fit_target
 
     sizes = [s for s in grid.target_sizes if s is not None]
-    split = split_providers(
-        observations,
-        overlap=overlap,
-        target_size=min(sizes) if sizes else None,
-        random_state=int_seed(random_state),
-    )
     curves: dict[str, Any] = {}
     for name in grid.recommenders:
-        model = make_recommender(name, **grid.recommender_params.get(name, {}))
-        if "random_state" in model.get_params():
-            model.set_params(random_state=0)
-        model.fit(split.target)
+        config = SweepConfig(
+            overlap=overlap,
+            target_size=min(sizes) if sizes else None,
+            recommender=name,
+            seed=grid.seeds[0],
+        )
+        fitted = fit_target(observations, config, grid.recommender_params)
         for threat in ("label", "scores"):
-            result = match_attack(split, model, threat=threat)
+            result = match_attack(fitted.split, fitted.model, threat=threat)
             if result.roc is not None:
                 curves[f"{name}, {threat}"] = result.roc
     return curves
@@ -169,7 +167,7 @@ def reproduce(
     )
 
     figures = dict(paper_figures(table))
-    curves = roc_curves(observations, grid, random_state=random_state)
+    curves = roc_curves(observations, grid)
     if curves:
         figures["roc"] = plot_roc(curves, title="User-level ROC of the match attack")
     figures["mi_estimates"] = plot_mi_estimate(

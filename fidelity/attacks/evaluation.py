@@ -196,8 +196,11 @@ def evaluate_mitigations(
         Bootstrap resamples over users for the attack's CIs.
     n_permutations : int
         Permutation-null size of the MI estimate (0: none).
-    random_state : int
-        Seed (the same for every mitigation: same user shuffle and model seed).
+    random_state : int, Generator, SeedSequence or None
+        Seed, the same for every mitigation (same user shuffle and model seed). A
+        non-negative int is used as the sweep seed itself: the ``"none"`` row is the row
+        :func:`~fidelity.experiment.run_config` gives for that seed; other forms are
+        first reduced to an int.
     show_progress : bool
 
     Returns
@@ -207,21 +210,29 @@ def evaluate_mitigations(
         ``fidelity.plots.plot_tradeoff(table, x="accuracy", y="auc", label="mitigation")``.
     """
     from fidelity.attacks.mitigations import parse_mitigation
+    from fidelity.experiment import SweepConfig
     from fidelity.information import mutual_information, safe_session_size
+    from fidelity.target import fit_target
 
     check_choice("attack", attack, ATTACKS)
     check_choice("threat", threat, THREATS)
     settings = [parse_mitigation(m) for m in mitigations]
     params = dict(recommender_params or {})
-    seed = int_seed(random_state)
+    # An int is the sweep's seed itself, so the "none" row is run_config's row for it.
+    plain_int = isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
+    seed = int(random_state) if plain_int and random_state >= 0 else int_seed(random_state)
     rows = []
     for mitigation in tqdm(settings, disable=not show_progress, desc="mitigations"):
-        split_seed, model_seed, mi_seed, attack_seed = np.random.SeedSequence(seed).spawn(4)
-        data, size = mitigation.prepare(observations, target_size)
-        split = split_providers(data, overlap=overlap, target_size=size, random_state=split_seed)
-        model = seed_model(make_recommender(recommender, **params), model_seed)
-        model = mitigation.wrap(model, random_state=int(model_seed.generate_state(2)[1] >> 1))
-        model.fit(split.target)
+        config = SweepConfig(
+            overlap=overlap,
+            target_size=target_size,
+            recommender=recommender,
+            seed=seed,
+            mitigation=mitigation.name,
+        )
+        fitted = fit_target(observations, config, {recommender: params})
+        split, model = fitted.split, fitted.model
+        mi_seed, attack_seed = fitted.mi_seed, fitted.attack_seed
         result = run_attack(
             attack,
             split,
