@@ -281,18 +281,11 @@ def baseline_sweep(observations, grid: SweepGrid) -> tuple[pd.DataFrame, list[np
 # --------------------------------------------------------------------------- checks
 def fidelity_top1(observations, config) -> np.ndarray:
     """fidelity's top-1 answers on the adversary rows of one configuration (untimed)."""
-    from fidelity.split import split_providers
+    from fidelity.target import fit_target
 
-    split_seed, model_seed, _, _ = np.random.SeedSequence(config.seed).spawn(4)
-    split = split_providers(
-        observations,
-        overlap=config.overlap,
-        target_size=config.target_size,
-        random_state=split_seed,
-    )
-    model = RandomForestRecommender(random_state=int(model_seed.generate_state(1)[0] >> 1))
-    model.fit(split.target)
-    return model.recommend(split.adversary.item, split.adversary.timing, k=1)[:, 0]
+    fitted = fit_target(observations, config)
+    adversary = fitted.split.adversary
+    return fitted.model.recommend(adversary.item, adversary.timing, k=1)[:, 0]
 
 
 def compare(observations, grid, fid: pd.DataFrame, base: pd.DataFrame, preds) -> bool:
