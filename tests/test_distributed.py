@@ -178,3 +178,21 @@ def test_sweep_on_dask_equals_local(client):
 def test_get_client_rejects_other_types():
     with pytest.raises(TypeError, match="scheduler"):
         get_client(8786)
+
+
+def _open_clients() -> int:
+    import gc
+
+    from distributed import Client
+
+    return sum(isinstance(o, Client) and o.status != "closed" for o in gc.get_objects())
+
+
+def test_clients_opened_for_an_address_are_closed(client, mssd_dir):
+    # A client left open keeps reconnecting in the background once its cluster is gone
+    # (and touches the global `random` state doing so).
+    before = _open_clients()
+    lazy = scan_mssd(mssd_dir)
+    lazy.item_vocabulary(scheduler=client.scheduler.address)
+    partitioned_histogram(lazy, overlap=0.3, random_state=9, scheduler=client.scheduler.address)
+    assert _open_clients() == before

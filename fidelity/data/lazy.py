@@ -358,26 +358,28 @@ def partition_observations(
 
 
 # ------------------------------------------------------------------ scanning
-def _as_client(scheduler: Any) -> Any:
-    if scheduler is None:
-        return None
-    from fidelity.distributed import get_client
-
-    return get_client(scheduler)[0]
-
-
 def _compute(obj: Any, *, scheduler: Any = None) -> Any:
-    """Compute a Dask collection (or list of them) on ``scheduler`` or Dask's default."""
+    """Compute a Dask collection (or list of them) on ``scheduler`` or Dask's default.
+
+    A client opened here for an address is closed again before returning (a client left
+    open keeps reconnecting in the background after its cluster is gone).
+    """
     import dask
 
-    client = _as_client(scheduler)
-    if client is not None:
+    if scheduler is None:
+        if isinstance(obj, list):
+            return list(dask.compute(*obj))
+        return dask.compute(obj)[0]
+    from fidelity.distributed import get_client
+
+    client, owned = get_client(scheduler)
+    try:
         if isinstance(obj, list):
             return client.gather(client.compute(obj))
         return client.compute(obj).result()
-    if isinstance(obj, list):
-        return list(dask.compute(*obj))
-    return dask.compute(obj)[0]
+    finally:
+        if owned:
+            client.close()
 
 
 def _scan(path: PathLike, reader: _PartitionReader, timing_cols: tuple[str, ...], has_users: bool):
