@@ -68,10 +68,6 @@ MITIGATION_COLUMNS = (
 """Columns of :func:`evaluate_mitigations`."""
 
 
-def _fit_target(split, recommender: str, params: dict[str, Any], seed: np.random.SeedSequence):
-    return seed_model(make_recommender(recommender, **params), seed).fit(split.target)
-
-
 def compare_attacks(
     observations: Observations,
     *,
@@ -136,7 +132,9 @@ def compare_attacks(
             split = split_providers(
                 observations, overlap=overlap, target_size=size, random_state=split_int
             )
-            model = _fit_target(split, recommender, params, model_seed)
+            # one model seed for every size (not fit_target's per-configuration streams)
+            model = seed_model(make_recommender(recommender, **params), model_seed)
+            model.fit(split.target)
             accuracy = _accuracy(model, split.target)
             for name in attacks:
                 for threat in threats:
