@@ -14,7 +14,7 @@ same 20 configurations with a straightforward single-process baseline written he
 with pandas, NumPy and scikit-learn only (no query deduplication, no numba, no
 fidelity code in the timed loop):
 
-* split: the users are shuffled with NumPy exactly as DESIGN.md describes;
+* split: the users are shuffled with NumPy exactly as docs/concepts.md describes;
 * target model: ``sklearn.ensemble.RandomForestClassifier`` fitted on the columns
   (item, timing...) of the target rows, ``predict`` called on every adversary row,
   every target row (in-sample accuracy) and every non-member row (hold-out accuracy);
@@ -115,7 +115,7 @@ def load_synthetic():
 
 # ------------------------------------------------------------------------- baseline
 def plugin_mi(ca: np.ndarray, ct: np.ndarray) -> float:
-    """DESIGN formula with Pr[h] = 1/2: 1 + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]."""
+    """The plug-in formula with Pr[h] = 1/2: 1 + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]."""
     pa, pt = ca / ca.sum(), ct / ct.sum()
     po = 0.5 * pa + 0.5 * pt
     total = 1.0
@@ -195,7 +195,7 @@ def baseline_mi(adv: pd.DataFrame, tgt: pd.DataFrame, grid: SweepGrid, mi_seed) 
 def baseline_config(frame: pd.DataFrame, features: list[str], config, grid: SweepGrid) -> dict:
     """One configuration with pandas, NumPy and scikit-learn only."""
     split_seed, model_seed, mi_seed, _ = np.random.SeedSequence(config.seed).spawn(4)
-    # split (DESIGN.md): shuffle users, A gets half, `overlap` of A shared, T filled up
+    # split (docs/concepts.md): shuffle users, A gets half, `overlap` of A shared, T filled up
     rng = np.random.default_rng(split_seed)
     shuffled = rng.permutation(np.unique(frame["user"].to_numpy()))
     n_a = len(shuffled) // 2

@@ -1,6 +1,6 @@
 """MI(H;O) between data holder and observation, Fano bound and safe session size.
 
-``MI(H;O) = H(H) + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]`` in bits (DESIGN.md), with
+``MI(H;O) = H(H) + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]`` in bits (docs/concepts.md), with
 ``Pr[o|h]`` from sparse histograms of each holder's observation values (by default the
 pair (s, s')) and ``H(H) = h2(prior)``: 1 bit at the default prior 0.5 (the paper's
 "1 +"), the binary entropy of the prior otherwise.
@@ -12,7 +12,7 @@ observations, which are dependent within a session): the permutation shuffles th
 holder labels over the pooled (holder, user) units, keeping the number of units per
 holder; the bootstrap resamples users with replacement within each holder.
 
-Reading the result (DESIGN.md): ``mi`` measures how distinguishable the *empirical*
+Reading the result: ``mi`` measures how distinguishable the *empirical*
 histograms of A and T are (what a model memorising D_T could expose; it gives the
 paper's conservative session size); ``mi - null_mean`` is the part not explained by
 finite samples from one population.
@@ -91,7 +91,7 @@ def mutual_information_from_counts(
     prior : float
         ``Pr[H = A]`` in (0, 1); ``H(H) = h2(prior)``.
     correction : {None, "miller-madow"}
-        ``None``: the plug-in formula of DESIGN.md exactly; ``"miller-madow"`` adds the
+        ``None``: the plug-in formula exactly; ``"miller-madow"`` adds the
         Miller-Madow term (:func:`fidelity.core.miller_madow_bias`; may be negative).
 
     Returns
@@ -123,7 +123,7 @@ class MIEstimate:
     mi : float
         The chosen estimate: ``corrected`` when a correction was asked, else ``plugin``.
     plugin : float
-        Plug-in MI (the DESIGN.md formula).
+        Plug-in MI (the formula of docs/concepts.md).
     corrected : float
         Miller-Madow corrected MI (may be negative); always computed, whatever ``correction``.
     correction : str or None

@@ -1,6 +1,6 @@
 """Match-attack rates (both conventions), per-user scores and user-level ROC summaries.
 
-Two rate conventions, clearly named (see DESIGN.md):
+Two rate conventions, clearly named (see docs/concepts.md):
 
 - ``"paper"``: TP, FP, TN, FN as fractions of *all* adversary observations (they sum
   to 1); the TP curve saturates at the recommender's accuracy when every user is common.

@@ -1,6 +1,6 @@
 """The provider split: emulate the adversary A and the target T from one data set.
 
-Exactly as DESIGN.md states: users are shuffled with a seed and A gets half of
+The rule (docs/concepts.md): users are shuffled with a seed and A gets half of
 them; ``overlap`` is the fraction of A's users that T also has; T is filled up
 to the same size with users A does not have; ``target_size`` then keeps only
 that many of T's users for training the target model. A user of A is a

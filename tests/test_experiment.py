@@ -127,7 +127,7 @@ def test_target_size_too_large_is_refused(observations):
 
 
 def test_mi_null_is_the_null_of_the_plugin_column(table):
-    # DESIGN.md: at these sizes the plug-in MI between disjoint providers is mostly a
+    # At these sizes the plug-in MI between disjoint providers is mostly a
     # finite-sample effect, so its user-level permutation null sits close to it. (The null of
     # the Miller-Madow estimate would sit far below the plug-in value.)
     disjoint = table[table.overlap == 0]

@@ -1,6 +1,6 @@
 """MI(H;O) between the data holder H in {A, T} and one observation O, from sparse counts.
 
-Plug-in estimate, exactly the formula of DESIGN.md (in bits)::
+Plug-in estimate, exactly the formula of docs/concepts.md (in bits)::
 
     MI = H(H) + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]
 

@@ -137,7 +137,7 @@ def binary_entropy(p: float) -> float:
 
 
 def mi_from_counts(counts_a: np.ndarray, counts_t: np.ndarray, prior_a: float = 0.5) -> float:
-    """DESIGN formula: H(H) + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]."""
+    """The plug-in formula: H(H) + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]."""
     ca = np.asarray(counts_a, dtype=np.float64)
     ct = np.asarray(counts_t, dtype=np.float64)
     if ca.sum() <= 0 or ct.sum() <= 0:

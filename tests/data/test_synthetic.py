@@ -297,7 +297,7 @@ def test_calibration_stats_bad_input() -> None:
 
 @pytest.mark.realdata
 def test_calibration_stats_on_real_sample(shared_data) -> None:
-    """The aidl sample restricted to its 229 most played songs gives the DESIGN numbers."""
+    """The aidl sample restricted to its 229 most played songs gives the calibration targets."""
     path = shared_data / "mssd-aidl-sessions-sample" / "mini-spotify-data.csv"
     if not path.is_file():
         pytest.skip(f"{path} is absent")
