@@ -4,7 +4,7 @@ A provider (the adversary) queries a competitor's recommender (the target) with 
 own users' listening data; matches between the recommendation and what the user
 really played next reveal which users the target was trained on. fidelity emulates
 both providers from one data set, measures the leakage (match attack, stronger
-attacks, MI(H;O)) and gives the largest safe session size (Fano bound).
+attacks, MI(H;O)) and gives the largest safe session size.
 
 The main names are available at the top level and imported on first use, so that
 ``import fidelity`` stays fast (numba, scikit-learn and implicit load only when needed).
@@ -53,8 +53,16 @@ _LAZY = {
     "reference_attack": "fidelity.attacks",
     "shadow_attack": "fidelity.attacks",
     "mimic_attack": "fidelity.attacks",
-    "compare_attacks": "fidelity.attacks",
-    "evaluate_mitigations": "fidelity.attacks",
+    "ATTACKS": "fidelity.attacks",
+    "register_attack": "fidelity.attacks",
+    "AttackSpec": "fidelity.attacks",
+    # scenarios and evaluation
+    "Scenario": "fidelity.scenario",
+    "fit_target": "fidelity.scenario",
+    "AttackRequest": "fidelity.evaluation",
+    "evaluate": "fidelity.evaluation",
+    "compare_attacks": "fidelity.evaluation",
+    "evaluate_mitigations": "fidelity.evaluation",
     "SweepGrid": "fidelity.experiment",
     "run_sweep": "fidelity.experiment",
     "reproduce": "fidelity.pipeline",

@@ -8,6 +8,7 @@ one-line message (the traceback only with ``--verbose``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -18,6 +19,24 @@ from typing import Any
 import numpy as np
 
 from fidelity import __version__
+from fidelity._memory import keep_freed_memory
+from fidelity.attacks import ATTACKS, THREATS
+from fidelity.data import (
+    calibration_stats,
+    keep_top_items,
+    load_interactions,
+    load_mssd,
+    load_sessions,
+    make_sessions,
+    paper_filter,
+    write_mssd_parquet,
+)
+from fidelity.evaluation import AttackRequest, evaluate
+from fidelity.experiment import SweepGrid
+from fidelity.pipeline import grid_for, reproduce
+from fidelity.recommenders import RECOMMENDERS
+from fidelity.safe_session import estimate_safe_session_size
+from fidelity.scenario import Scenario
 
 logger = logging.getLogger("fidelity")
 
@@ -100,15 +119,6 @@ def _require(args: argparse.Namespace, *names: str) -> None:
 
 def load_data(args: argparse.Namespace):
     """Load (and filter) the data the options describe; returns ``Sessions``."""
-    from fidelity.data import (
-        keep_top_items,
-        load_interactions,
-        load_mssd,
-        load_sessions,
-        make_sessions,
-        paper_filter,
-    )
-
     if args.data is None:
         if args.format is not None:
             raise UsageError("--format needs --data")
@@ -164,8 +174,6 @@ def _data_label(args: argparse.Namespace) -> str:
 
 # ----------------------------------------------------------------------------- commands
 def _cmd_info(args: argparse.Namespace) -> int:
-    from fidelity.data import calibration_stats
-
     sessions = load_data(args)
     obs = sessions.observations()
     summary = {
@@ -200,8 +208,6 @@ def _plain(obj: Any) -> Any:
 
 
 def _cmd_safe_session(args: argparse.Namespace) -> int:
-    from fidelity.safe_session import estimate_safe_session_size
-
     obs = load_data(args).observations()
     est = estimate_safe_session_size(
         obs,
@@ -226,50 +232,42 @@ def _cmd_safe_session(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Attack-specific options of ``fidelity attack``: (argparse dest, attack option, attacks).
-_ATTACK_OPTIONS = (
-    ("user_score", "user_score", ("match",)),
-    ("references", "n_references", ("reference",)),
-    ("shadows", "n_shadows", ("shadow", "mimic")),
-    ("mimic", "mimic", ("mimic",)),
-)
+def _attack_flags() -> dict[str, tuple[Any, list[str]]]:
+    """Command-line flags of the registered attacks' options: flag -> (option, attacks)."""
+    flags: dict[str, tuple[Any, list[str]]] = {}
+    for name, spec in ATTACKS.items():
+        for option in spec.options:
+            if option.cli:
+                flags.setdefault(option.cli_flag, (option, []))[1].append(name)
+    return flags
 
 
 def _cmd_attack(args: argparse.Namespace) -> int:
-    from fidelity.attacks import run_attack
-    from fidelity.experiment import SweepConfig
-    from fidelity.target import fit_target
-
     obs = load_data(args).observations()
+    options: dict[str, Any] = {}
+    for flag, (option, applies) in _attack_flags().items():
+        value = getattr(args, _dest(flag))
+        if value is None:
+            continue
+        if args.attack not in applies:
+            raise UsageError(f"{flag} applies to --attack {' or '.join(applies)} only")
+        options[option.name] = value
     # the split and model of the sweep row with this overlap, target size and seed
-    config = SweepConfig(
+    scenario = Scenario(
         overlap=args.overlap,
         target_size=args.target_size,
         recommender=args.recommender,
         seed=args.seed,
     )
-    fitted = fit_target(obs, config)
-    split, model = fitted.split, fitted.model
-    options: dict[str, Any] = {}
-    for dest, option, applies in _ATTACK_OPTIONS:
-        value = getattr(args, dest)
-        if value is None:
-            continue
-        if args.attack not in applies:
-            flag = "--" + dest.replace("_", "-")
-            raise UsageError(f"{flag} applies to --attack {' or '.join(applies)} only")
-        options[option] = value
-    result = run_attack(
-        args.attack,
-        split,
-        model,
-        threat=args.threat,
-        k=args.k,
-        recommender=args.recommender,
-        n_bootstrap=args.bootstrap,
-        random_state=fitted.attack_seed,
-        **options,
+    evaluation = evaluate(
+        obs,
+        scenario,
+        [AttackRequest(args.attack, args.threat, args.k, options)],
+        attack_bootstrap=args.bootstrap,
+        measure_mi=False,
+        show_progress=not args.quiet,
     )
+    result = evaluation.results[0]
     out = {
         "attack": args.attack,
         "threat": args.threat,
@@ -289,17 +287,16 @@ def _cmd_attack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from fidelity.experiment import SweepGrid
-    from fidelity.pipeline import grid_for, reproduce
-
     sessions = load_data(args)
     observations = sessions.observations()
     grid = grid_for(observations, SweepGrid.from_toml(args.grid) if args.grid else None)
     if args.quick:
-        grid = replace(
+        grid = dataclasses.replace(
             grid,
             overlaps=(0.0, 0.5, 1.0),
             target_sizes=grid.target_sizes[:2],
@@ -326,8 +323,6 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from fidelity.data import write_mssd_parquet
-
     paths = write_mssd_parquet(
         args.out,
         n_sessions=args.sessions_total,
@@ -344,9 +339,6 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fidelity`` command."""
-    from fidelity.attacks import ATTACKS, THREATS
-    from fidelity.recommenders import RECOMMENDERS
-
     parser = argparse.ArgumentParser(
         prog="fidelity",
         description="Measure fidelity leakage of recommender systems: membership inference, "
@@ -418,21 +410,22 @@ def build_parser() -> argparse.ArgumentParser:
         "TPR at low FPR and attacker advantage with bootstrap CIs.",
     )
     common(p)
-    p.add_argument("--attack", choices=ATTACKS, default="match")
+    p.add_argument("--attack", choices=tuple(ATTACKS), default="match")
     p.add_argument("--threat", choices=THREATS, default="label")
     p.add_argument("--k", type=int, default=10, help="list length for --threat topk")
     p.add_argument("--recommender", choices=RECOMMENDERS, default="random_forest")
     p.add_argument("--overlap", type=float, default=0.5)
     p.add_argument("--target-size", type=int, default=None)
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for CIs")
-    p.add_argument(
-        "--user-score", default=None, help="match attack: user aggregation (e.g. hit_count)"
-    )
-    p.add_argument("--references", type=int, default=None, help="reference attack: models R")
-    p.add_argument("--shadows", type=int, default=None, help="shadow/mimic attack: models S")
-    p.add_argument(
-        "--mimic", choices=RECOMMENDERS, default=None, help="mimic attack: the mimic's algorithm"
-    )
+    for flag, (option, applies) in _attack_flags().items():
+        p.add_argument(
+            flag,
+            dest=_dest(flag),
+            type=option.type,
+            choices=option.choices,
+            default=None,
+            help=f"{' / '.join(applies)} attack: {option.help}",
+        )
     p.set_defaults(func=_cmd_attack)
 
     p = sub.add_parser(
@@ -464,8 +457,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if argv is None:
-        from fidelity._memory import keep_freed_memory
-
         keep_freed_memory()
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="fidelity: %(message)s")

@@ -20,8 +20,18 @@ import pandas as pd
 
 from fidelity._validation import RandomStateLike, warn
 from fidelity.data.tables import Observations, Sessions
-from fidelity.experiment import SweepGrid, run_sweep
+from fidelity.evaluation import AttackRequest, evaluate
+from fidelity.experiment import SweepConfig, SweepGrid, run_sweep
+from fidelity.plots import (
+    paper_figures,
+    plot_mi_estimate,
+    plot_roc,
+    plot_safe_session_curve,
+    save_figure,
+)
+from fidelity.report import write_report
 from fidelity.safe_session import SafeSessionEstimate, estimate_safe_session_size
+from fidelity.split import target_pool_size
 
 logger = logging.getLogger("fidelity")
 
@@ -62,7 +72,7 @@ def grid_for(observations: Observations, grid: SweepGrid | None = None) -> Sweep
     """
     if grid is not None:
         return grid
-    n_t = observations.n_users // 2
+    n_t = target_pool_size(observations.n_users)
     sizes = tuple(s for s in PAPER_TARGET_SIZES if s <= n_t)
     if len(sizes) < len(PAPER_TARGET_SIZES):
         sizes = tuple(int(s) for s in np.unique(np.geomspace(max(n_t // 8, 1), n_t, 4).astype(int)))
@@ -78,16 +88,14 @@ def roc_curves(
 ) -> dict[str, Any]:
     """User-level ROC curves of the match attack (label and score threats) per recommender.
 
-    Uses the grid's smallest target size (where the target over-fits most), the given
-    overlap and the grid's first seed, through :func:`fidelity.target.fit_target`: the
-    split and the model are those of the sweep's row for that configuration (when the
-    grid has that overlap), so the label curve's AUC is that row's ``auc``.
+    The scenario is the sweep row's with the grid's smallest target size (where the target
+    over-fits most), the given overlap, the grid's first seed, its mode, its first
+    mitigation and its recommender parameters: the curves come from that row's split and
+    model (:func:`fidelity.evaluation.evaluate`), so the label curve's AUC is that row's
+    ``auc`` (when the grid has that overlap).
     """
-    from fidelity.attacks import match_attack
-    from fidelity.experiment import SweepConfig
-    from fidelity.target import fit_target
-
     sizes = [s for s in grid.target_sizes if s is not None]
+    requests = [AttackRequest("match", "label"), AttackRequest("match", "scores")]
     curves: dict[str, Any] = {}
     for name in grid.recommenders:
         config = SweepConfig(
@@ -95,12 +103,14 @@ def roc_curves(
             target_size=min(sizes) if sizes else None,
             recommender=name,
             seed=grid.seeds[0],
+            mode=grid.mode,
+            mitigation=grid.mitigations[0],
         )
-        fitted = fit_target(observations, config, grid.recommender_params)
-        for threat in ("label", "scores"):
-            result = match_attack(fitted.split, fitted.model, threat=threat)
+        scenario = config.scenario(grid.recommender_params)
+        ev = evaluate(observations, scenario, requests, measure_mi=False)
+        for request, result in zip(ev.requests, ev.results, strict=True):
             if result.roc is not None:
-                curves[f"{name}, {threat}"] = result.roc
+                curves[f"{name}, {request.threat}"] = result.roc
     return curves
 
 
@@ -134,7 +144,8 @@ def reproduce(
     success : float, optional
         Adversary success probability for the safe session size.
     random_state : int, Generator, SeedSequence or None
-        Seed of the safe-session estimate and the ROC curves (the sweep uses its seeds).
+        Seed of the safe-session self-evaluation. The sweep and the ROC curves use the
+        grid's seeds (the ROC curves its first seed, so they are a sweep row's).
     show_progress : bool
         Show progress bars.
 
@@ -142,15 +153,6 @@ def reproduce(
     -------
     ReproduceOutcome
     """
-    from fidelity.plots import (
-        paper_figures,
-        plot_mi_estimate,
-        plot_roc,
-        plot_safe_session_curve,
-        save_figure,
-    )
-    from fidelity.report import write_report
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     observations = data.observations() if isinstance(data, Sessions) else data

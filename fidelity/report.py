@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fidelity import __version__
 from fidelity.plots.saving import _atomic_write_bytes, figure_bytes
 
 __all__ = ["write_report"]
@@ -337,9 +338,7 @@ def _figures_block(figures: Mapping[str, Any]) -> str:
 
 
 def _versions() -> dict[str, str]:
-    import fidelity
-
-    out = {"fidelity": fidelity.__version__, "python": platform.python_version()}
+    out = {"fidelity": __version__, "python": platform.python_version()}
     for pkg in VERSION_PACKAGES:
         try:
             out[pkg] = metadata.version(pkg)

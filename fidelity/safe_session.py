@@ -24,6 +24,8 @@ from fidelity._validation import (
     warn,
 )
 from fidelity.data.tables import Observations
+from fidelity.information import mutual_information, safe_session_size
+from fidelity.split import disjoint_user_sets
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,8 +168,6 @@ def estimate_safe_session_size(
     -------
     SafeSessionEstimate
     """
-    from fidelity.information import mutual_information, safe_session_size
-
     n_users = observations.n_users
     sizes = default_sizes(n_users) if sizes is None else np.unique(np.asarray(sizes, np.int64))
     if len(sizes) < 2:
@@ -191,10 +191,10 @@ def estimate_safe_session_size(
         for i, n in enumerate(sizes):
             for r in range(n_repeats):
                 split_seed, mi_seed = streams[i * n_repeats + r].spawn(2)
-                order = np.random.default_rng(split_seed).permutation(users)
+                a_users, t_users = disjoint_user_sets(users, n, np.random.default_rng(split_seed))
                 est = mutual_information(
-                    observations.select_users(order[:n]),
-                    observations.select_users(order[n : 2 * n]),
+                    observations.select_users(a_users),
+                    observations.select_users(t_users),
                     n_permutations=n_permutations,
                     random_state=mi_seed,
                 )

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import fidelity.experiment as experiment
+import fidelity.experiment.runner as runner
 from fidelity.data.synthetic import make_sessions
 from fidelity.experiment import RESULT_COLUMNS, SweepGrid, run_sweep
 
@@ -69,7 +69,7 @@ def test_same_numbers_for_any_n_jobs(observations, grid, table):
 def test_resume_after_interruption_gives_the_same_table(
     observations, grid, table, tmp_path, monkeypatch
 ):
-    real = experiment.run_config
+    real = runner.run_scenario  # one call per scenario (one configuration each here)
     calls = {"n": 0}
 
     def dies_on_the_fifth(*args, **kwargs):
@@ -78,7 +78,7 @@ def test_resume_after_interruption_gives_the_same_table(
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(experiment, "run_config", dies_on_the_fifth)
+    monkeypatch.setattr(runner, "run_scenario", dies_on_the_fifth)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(observations, grid, out=tmp_path, show_progress=False)
     rows = list((tmp_path / "rows").glob("*.parquet"))
@@ -86,7 +86,7 @@ def test_resume_after_interruption_gives_the_same_table(
     assert not list(tmp_path.rglob("*.tmp"))
     assert not (tmp_path / "results.csv").exists()  # no table passed off as complete
 
-    monkeypatch.setattr(experiment, "run_config", real)
+    monkeypatch.setattr(runner, "run_scenario", real)
     resumed = run_sweep(observations, grid, out=tmp_path, show_progress=False)
     pd.testing.assert_frame_equal(table[COMPARED], resumed[COMPARED])
     on_disk = pd.read_csv(tmp_path / "results.csv")

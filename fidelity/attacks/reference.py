@@ -36,19 +36,17 @@ from fidelity._validation import (
     seed_model,
     seed_sequence,
 )
-from fidelity.attacks._common import (
+from fidelity.attacks.registry import AttackOption, AttackSpec, register_attack
+from fidelity.attacks.results import AttackResult, AttackSignals, summarise
+from fidelity.attacks.threats import (
     THREATS,
-    AttackResult,
     as_template,
     check_list_length,
     check_threat,
-    mean_by_user,
     model_outputs,
-    paired_halves,
-    summarise,
 )
 from fidelity.recommenders import Recommender
-from fidelity.split import ProviderSplit
+from fidelity.split import ProviderSplit, paired_user_sets
 
 CALIBRATIONS = ("mean", "gaussian")
 
@@ -72,7 +70,8 @@ def reference_models(
     """
     ss = seed_sequence(random_state)
     split_seed, *model_seeds = ss.spawn(n_models + 1)
-    sets = paired_halves(split.adversary_users, n_models, size, np.random.default_rng(split_seed))
+    rng = np.random.default_rng(split_seed)
+    sets = paired_user_sets(split.adversary_users, n_models, size, rng)
     adv = split.adversary
     models, inside = [], np.zeros((n_models, len(adv)), dtype=bool)
     for j in tqdm(range(n_models), disable=not show_progress, desc="reference models"):
@@ -108,6 +107,66 @@ def _gaussian_evidence(
     var = np.where(den > 0, num / np.maximum(den, 1.0), global_var)
     sigma = np.sqrt(np.maximum(var, floor))[items]
     return (target - mu) / sigma
+
+
+def prepare_reference(
+    split: ProviderSplit,
+    model: Any,
+    *,
+    recommender: str | Recommender,
+    recommender_params: dict[str, Any] | None = None,
+    threat: str = "scores",
+    k: int = 10,
+    n_references: int = 4,
+    reference_size: int | None = None,
+    calibration: str = "mean",
+    random_state: RandomStateLike = None,
+    show_progress: bool = False,
+) -> AttackSignals:
+    """The reference attack's per-observation evidence (see :func:`reference_attack`)."""
+    threat = check_threat("reference", threat, THREATS)
+    k = check_list_length(threat, k)
+    n_references = check_positive_int("n_references", n_references, minimum=2)
+    check_choice("calibration", calibration, CALIBRATIONS)
+    if calibration == "gaussian" and threat != "scores":
+        raise ValueError(
+            f"calibration='gaussian' needs the 'scores' threat model; got threat={threat!r}"
+        )
+    template = as_template(recommender, recommender_params)
+    ref_seed, boot_seed = seed_sequence(random_state).spawn(2)
+    refs, inside = reference_models(
+        split,
+        template,
+        n_models=n_references,
+        size=reference_size,
+        random_state=ref_seed,
+        show_progress=show_progress,
+    )
+    adv = split.adversary
+    out = ~inside
+    target = model_outputs(model, adv, threat, k)
+    ref_out = [model_outputs(r, adv, threat, k) for r in refs]
+    if threat == "scores":
+        ref_log_p = np.stack([o.log_p for o in ref_out])
+        if calibration == "mean":
+            evidence = target.log_p - _out_mean(ref_log_p, out)
+        else:
+            evidence = _gaussian_evidence(_logit(target.log_p), _logit(ref_log_p), out, adv.item)
+        user_score = f"mean_llr_{calibration}"
+    else:
+        ref_hits = np.stack([o.hit for o in ref_out]).astype(np.float64)
+        evidence = target.hit.astype(np.float64) - _out_mean(ref_hits, out)
+        user_score = "mean_calibrated_hit"
+    return AttackSignals(
+        attack="reference",
+        threat=threat,
+        k=k,
+        user_score=user_score,
+        observation_scores=evidence,
+        hits=evidence > 0,
+        bootstrap_seed=boot_seed,
+        extra={"n_references": n_references},
+    )
 
 
 def reference_attack(
@@ -158,56 +217,38 @@ def reference_attack(
     AttackResult
         ``attack="reference"``; observation-level guesses are ``evidence > 0``.
     """
-    threat = check_threat("reference", threat, reference_attack.threats)
-    k = check_list_length(threat, k)
-    n_references = check_positive_int("n_references", n_references, minimum=2)
-    check_choice("calibration", calibration, CALIBRATIONS)
-    if calibration == "gaussian" and threat != "scores":
-        raise ValueError(
-            f"calibration='gaussian' needs the 'scores' threat model; got threat={threat!r}"
-        )
-    template = as_template(recommender, recommender_params)
-    ref_seed, boot_seed = seed_sequence(random_state).spawn(2)
-    refs, inside = reference_models(
+    signals = prepare_reference(
         split,
-        template,
-        n_models=n_references,
-        size=reference_size,
-        random_state=ref_seed,
-        show_progress=show_progress,
-    )
-    adv = split.adversary
-    out = ~inside
-    target = model_outputs(model, adv, threat, k)
-    ref_out = [model_outputs(r, adv, threat, k) for r in refs]
-    if threat == "scores":
-        ref_log_p = np.stack([o.log_p for o in ref_out])
-        if calibration == "mean":
-            evidence = target.log_p - _out_mean(ref_log_p, out)
-        else:
-            evidence = _gaussian_evidence(_logit(target.log_p), _logit(ref_log_p), out, adv.item)
-        user_score = f"mean_llr_{calibration}"
-    else:
-        ref_hits = np.stack([o.hit for o in ref_out]).astype(np.float64)
-        evidence = target.hit.astype(np.float64) - _out_mean(ref_hits, out)
-        user_score = "mean_calibrated_hit"
-    users, scores = mean_by_user(evidence, adv)
-    return summarise(
-        attack="reference",
+        model,
+        recommender=recommender,
+        recommender_params=recommender_params,
         threat=threat,
         k=k,
-        user_score=user_score,
-        split=split,
-        users=users,
-        scores=scores,
-        observation_scores=evidence,
-        n_bootstrap=n_bootstrap,
-        random_state=boot_seed,
-        extra={"n_references": n_references},
+        n_references=n_references,
+        reference_size=reference_size,
+        calibration=calibration,
+        random_state=random_state,
+        show_progress=show_progress,
     )
+    return summarise(signals, split, n_bootstrap=n_bootstrap)
 
 
-reference_attack.threats = THREATS  # type: ignore[attr-defined]
-reference_attack.requires = "label"  # type: ignore[attr-defined]
+SPEC = register_attack(
+    AttackSpec(
+        name="reference",
+        prepare=prepare_reference,
+        threats=THREATS,
+        options=(
+            AttackOption("n_references", int, "reference models R (>= 2)", flag="--references"),
+            AttackOption("reference_size", int, "users per reference model (default: half)"),
+            AttackOption(
+                "calibration", str, "scores threat: OUT mean or Gaussian", choices=CALIBRATIONS
+            ),
+        ),
+        trains_like_target=True,
+        description="offline LiRA: the target's likelihood against OUT reference models",
+    ),
+    replace=True,
+)
 
-__all__ = ["CALIBRATIONS", "reference_attack", "reference_models"]
+__all__ = ["CALIBRATIONS", "prepare_reference", "reference_attack", "reference_models"]

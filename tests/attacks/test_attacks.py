@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from attack_cases import FOREST
 
-from fidelity.attacks import ATTACKS, THREATS, run_attack
+from fidelity.attacks import ATTACKS, THREATS, get_attack, run_attack
 from fidelity.attacks.mimic import distil
 from fidelity.attacks.reference import reference_attack
 from fidelity.attacks.shadow import shadow_attack
@@ -109,7 +109,7 @@ def test_mimic_reports_agreement(planted):
 
 def test_threat_model_checks(planted):
     split, model = planted
-    assert set(reference_attack.threats) == set(THREATS)
+    assert set(get_attack("reference").threats) == set(THREATS)
     with pytest.raises(ValueError, match="threat must be one of"):
         _run("reference", split, model, "probabilities")
     with pytest.raises(ValueError, match="calibration='gaussian' needs the 'scores' threat"):

@@ -7,8 +7,8 @@ import json
 import numpy as np
 from attack_cases import FOREST, TARGET_SIZE
 
-from fidelity.attacks.evaluation import COMPARISON_COLUMNS, compare_attacks
 from fidelity.cli import main
+from fidelity.evaluation import COMPARISON_COLUMNS, compare_attacks
 from fidelity.plots.attacks import plot_attack_comparison
 
 

@@ -1,4 +1,4 @@
-"""Mitigations of fidelity leakage and their evaluation against accuracy.
+"""Mitigations of fidelity leakage: what a provider can change in the data or the served model.
 
 A mitigation is named by a string ``"<kind>"`` or ``"<kind>:<value>"``:
 
@@ -8,11 +8,14 @@ A mitigation is named by a string ``"<kind>"`` or ``"<kind>:<value>"``:
   are cut into pseudo-users of at most ``N`` consecutive observations **before** the
   provider split, so both providers (the adversary included) see only pseudo-users:
   the service, not a provider, enforces the cap (e.g. by rotating pseudonyms every ``N``
-  plays). Membership is then per pseudo-user (a pseudo-user of A is a member iff it is
-  in the target's training data), consistently for every attack. The target model is
-  unchanged by the chunking itself (models ignore user ids); ``target_size`` counts
-  users, so it is scaled by the number of pseudo-users per user to keep the target's
-  number of training observations about the same;
+  plays). The cut rule is :func:`fidelity.split.chunk_users`, the one the
+  session-length curve applies to the adversary's view *after* the split (there the
+  target trains on whole users; here it trains on pseudo-users, and a common user's
+  chunks may fall on either side). Membership is then per pseudo-user (a pseudo-user of A
+  is a member iff it is in the target's training data), consistently for every attack.
+  The target model is unchanged by the chunking itself (models ignore user ids);
+  ``target_size`` counts users, so it is scaled by the number of pseudo-users per user to
+  keep the target's number of training observations about the same;
 - ``"topk:K"``: the target's score outputs are truncated to its top ``K`` songs
   (renormalised; other songs get probability 0). Rankings and top-1 answers are
   unchanged, so this only limits the ``scores`` threat;
@@ -28,7 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from sklearn.base import clone
@@ -37,6 +39,7 @@ from fidelity._validation import RandomStateLike, int_seed
 from fidelity.data.tables import Observations
 from fidelity.recommenders._queries import top_k
 from fidelity.recommenders.base import Recommender
+from fidelity.split import chunk_users, target_pool_size
 
 MITIGATIONS = ("none", "chunk", "topk", "noise", "train")
 """Kinds of mitigation (see the module docstring)."""
@@ -66,12 +69,12 @@ class Mitigation:
             if target_size is not None:
                 ratio = chunked.n_users / max(observations.n_users, 1)
                 target_size = min(
-                    max(1, round(target_size * ratio)), chunked.n_users - chunked.n_users // 2
+                    max(1, round(target_size * ratio)), target_pool_size(chunked.n_users)
                 )
             return chunked, target_size
         if self.kind == "train" and target_size is not None:
             larger = round(target_size * float(self.value))
-            return observations, min(larger, observations.n_users - observations.n_users // 2)
+            return observations, min(larger, target_pool_size(observations.n_users))
         return observations, target_size
 
     def wrap(self, model: Recommender, random_state: RandomStateLike = None) -> Recommender:
@@ -117,52 +120,6 @@ def parse_mitigation(text: str | Mitigation) -> Mitigation:
     if not ok:
         raise ValueError(f"mitigation must be one of {forms}; got {text!r}")
     return Mitigation(kind, value)
-
-
-def chunk_users(observations: Observations, max_observations: int) -> Observations:
-    """Cut every user's observations into pseudo-users of at most ``max_observations``.
-
-    Rows keep their order (grouped by user, in play order); the ``j``-th chunk of user
-    ``u`` becomes pseudo-user ``"<u>#<j>"``. Sessions are kept as they are.
-
-    Parameters
-    ----------
-    observations : Observations
-    max_observations : int
-        The cap ``N >= 1`` on observations linked to one (pseudo-)user.
-
-    Returns
-    -------
-    Observations
-        Same rows, new ``user`` codes and ``user_ids`` (strings).
-    """
-    if isinstance(max_observations, bool) or not isinstance(max_observations, (int, np.integer)):
-        raise TypeError(f"max_observations must be an int >= 1; got {max_observations!r}")
-    if max_observations < 1:
-        raise ValueError(f"max_observations must be an int >= 1; got {max_observations!r}")
-    user = observations.user
-    n = len(user)
-    starts = np.r_[0, np.flatnonzero(np.diff(user) != 0) + 1] if n else np.zeros(0, np.int64)
-    if n and len(np.unique(user)) != len(starts):
-        order = np.argsort(user, kind="stable")
-        return chunk_users(observations.take(order), max_observations)
-    lengths = np.diff(np.r_[starts, n])
-    position = np.arange(n) - np.repeat(starts, lengths)
-    chunk = position // int(max_observations)
-    key = np.column_stack([user, chunk])
-    uniq, codes = np.unique(key, axis=0, return_inverse=True)
-    names = np.array([f"{observations.user_ids[u]}#{c}" for u, c in uniq.tolist()], dtype=object)
-    return Observations(
-        user=codes.reshape(-1),
-        session=observations.session,
-        item=observations.item,
-        next_item=observations.next_item,
-        timing=observations.timing,
-        timing_names=observations.timing_names,
-        item_ids=observations.item_ids,
-        user_ids=names,
-        session_ids=observations.session_ids,
-    )
 
 
 class _OutputWrapper(Recommender):
@@ -251,8 +208,3 @@ class NoisyOutput(_OutputWrapper):
             rng = np.random.default_rng([self.seed_, int(items[i]), *words.tolist()])
             scores[i] = (1.0 - lam) * scores[i] + lam * rng.dirichlet(alpha)
         return scores
-
-
-def served_model(mitigation: str | Mitigation, model: Recommender, random_state: Any = None):
-    """Shorthand: ``parse_mitigation(mitigation).wrap(model, random_state)``."""
-    return parse_mitigation(mitigation).wrap(model, random_state)

@@ -26,6 +26,15 @@ from fidelity.data.tables import Observations
 MODES = ("shared", "split-history")
 
 
+def target_pool_size(n_users: int) -> int:
+    """Number of T's users before ``target_size``: ``n_users // 2``, the size of A.
+
+    The one rule every caller uses (the split itself, the mitigations that rescale the
+    target size, the sweep's and the pipeline's checks).
+    """
+    return int(n_users) // 2
+
+
 @dataclass(frozen=True, eq=False)
 class ProviderSplit:
     """Adversary and target data with ground-truth membership.
@@ -153,7 +162,7 @@ def split_providers(
             f"observations must hold at least 2 users to split between providers; got {len(users)}"
         )
     shuffled = rng.permutation(users)
-    n_a = len(users) // 2
+    n_a = target_pool_size(len(users))
     a_users, rest = shuffled[:n_a], shuffled[n_a:]
     n_common = round(overlap * n_a)
 
