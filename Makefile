@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check fidelity tests benchmarks
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 --timeout=900
 
 bench: $(STAMP)
