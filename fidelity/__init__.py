@@ -13,12 +13,20 @@ The main names are available at the top level and imported on first use, so that
 from __future__ import annotations
 
 import importlib
+from importlib import metadata as _metadata
 from typing import Any
 
 from fidelity._validation import FidelityWarning
 from fidelity.data.tables import Observations, Sessions
 
-__version__ = "0.1.0"
+# The distribution's name on PyPI (``pip install fidelity-leakage``; the import name is
+# ``fidelity``). The version is written only in pyproject.toml and read from the metadata.
+_DISTRIBUTION = "fidelity-leakage"
+
+try:
+    __version__ = _metadata.version(_DISTRIBUTION)
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree never installed
+    __version__ = "0+unknown"
 
 _LAZY = {
     # data
