@@ -39,7 +39,7 @@ from fidelity._validation import RandomStateLike, int_seed
 from fidelity.data.tables import Observations
 from fidelity.recommenders._queries import top_k
 from fidelity.recommenders.base import Recommender
-from fidelity.split import chunk_users, target_pool_size
+from fidelity.split import chunk_users, provider_pool_size
 
 MITIGATIONS = ("none", "chunk", "topk", "noise", "train")
 """Kinds of mitigation (see the module docstring)."""
@@ -61,20 +61,20 @@ class Mitigation:
         return f"{self.kind}:{value:g}" if isinstance(value, float) else f"{self.kind}:{value}"
 
     def prepare(
-        self, observations: Observations, target_size: int | None
+        self, observations: Observations, target_size: int | None, mode: str = "shared"
     ) -> tuple[Observations, int | None]:
-        """Data and target size the provider split is made from under this mitigation."""
+        """Data and target size the provider split (in ``mode``) is made from."""
         if self.kind == "chunk":
             chunked = chunk_users(observations, int(self.value))
             if target_size is not None:
                 ratio = chunked.n_users / max(observations.n_users, 1)
                 target_size = min(
-                    max(1, round(target_size * ratio)), target_pool_size(chunked.n_users)
+                    max(1, round(target_size * ratio)), provider_pool_size(chunked, mode)
                 )
             return chunked, target_size
         if self.kind == "train" and target_size is not None:
             larger = round(target_size * float(self.value))
-            return observations, min(larger, target_pool_size(observations.n_users))
+            return observations, min(larger, provider_pool_size(observations, mode))
         return observations, target_size
 
     def wrap(self, model: Recommender, random_state: RandomStateLike = None) -> Recommender:

@@ -168,7 +168,7 @@ def fit_target(observations: Observations, scenario: Scenario) -> FittedTarget:
         raise TypeError(f"scenario must be a fidelity Scenario; got {type(scenario).__name__}")
     streams = scenario.streams()
     mitigation = parse_mitigation(scenario.mitigation)
-    data, target_size = mitigation.prepare(observations, scenario.target_size)
+    data, target_size = mitigation.prepare(observations, scenario.target_size, scenario.mode)
     split = split_providers(
         data,
         overlap=scenario.overlap,

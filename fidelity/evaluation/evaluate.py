@@ -54,6 +54,8 @@ RESULT_COLUMNS = (
     "n_members",
     "n_adversary_obs",
     "n_target_obs",
+    "n_eligible_users",
+    "n_left_out_users",
     "accuracy",
     "accuracy_holdout",
     "tp",

@@ -30,7 +30,7 @@ from fidelity.evaluation import evaluate
 from fidelity.experiment.grid import SweepConfig, SweepGrid
 from fidelity.experiment.store import RESULT_COLUMNS, RowStore, row_frame, write_atomic_table
 from fidelity.scenario import Scenario
-from fidelity.split import target_pool_size
+from fidelity.split import provider_pool_size
 
 __all__ = ["run_config", "run_scenario", "run_sweep"]
 
@@ -200,10 +200,11 @@ def run_sweep(
 
 
 def _check_target_sizes(observations: Observations, grid: SweepGrid) -> None:
-    n_t = target_pool_size(observations.n_users)
+    n_t = provider_pool_size(observations, grid.mode)
     too_big = [s for s in grid.target_sizes if s is not None and s > n_t]
     if too_big:
+        who = "users" if grid.mode == "shared" else "users with at least 2 sessions"
         raise ValueError(
-            f"target_sizes {too_big} exceed the number of T's users ({n_t} = half of "
-            f"{observations.n_users} users); use smaller sizes or more data"
+            f"target_sizes {too_big} exceed the number of T's users ({n_t} = half of the "
+            f"{who}); use smaller sizes or more data"
         )

@@ -12,7 +12,14 @@
 """
 
 from fidelity.split.hashing import hash_providers, split_by_hash, take_providers
-from fidelity.split.providers import MODES, ProviderSplit, split_providers, target_pool_size
+from fidelity.split.providers import (
+    MODES,
+    ProviderSplit,
+    provider_pool_size,
+    split_history_eligible,
+    split_providers,
+    target_pool_size,
+)
 from fidelity.split.pseudo_users import check_session_cap, chunk_users, pseudo_user_codes
 from fidelity.split.user_sets import disjoint_user_sets, paired_user_sets, user_folds
 
@@ -24,8 +31,10 @@ __all__ = [
     "disjoint_user_sets",
     "hash_providers",
     "paired_user_sets",
+    "provider_pool_size",
     "pseudo_user_codes",
     "split_by_hash",
+    "split_history_eligible",
     "split_providers",
     "take_providers",
     "target_pool_size",

@@ -9,6 +9,7 @@ that many of T's users for training the target model. A user of A is a
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from fidelity._validation import (
     check_fraction,
     check_positive_int,
     check_random_state,
+    warn,
 )
 from fidelity.data.tables import Observations
 
@@ -60,6 +62,11 @@ class ProviderSplit:
         Sorted codes of the users both providers have (before ``target_size``).
     overlap, target_size, mode
         The parameters the split was made with.
+    n_eligible_users : int
+        Users the split drew from (``shared``: every user; ``split-history``: the users
+        owning at least two sessions).
+    n_left_out_users : int
+        Users of the data that were not eligible (``split-history``: single-session users).
     """
 
     adversary: Observations
@@ -73,6 +80,8 @@ class ProviderSplit:
     overlap: float
     target_size: int | None
     mode: str
+    n_eligible_users: int | None = None
+    n_left_out_users: int = 0
 
     @property
     def n_members(self) -> int:
@@ -100,6 +109,8 @@ class ProviderSplit:
             "n_members": self.n_members,
             "n_adversary_obs": len(self.adversary),
             "n_target_obs": len(self.target),
+            "n_eligible_users": self.n_eligible_users,
+            "n_left_out_users": self.n_left_out_users,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -130,10 +141,10 @@ def split_providers(
         ones for the same seed). ``None`` keeps all of T.
     mode : {"shared", "split-history"}
         ``"shared"``: a common user has the same observations at both providers
-        (the paper's setting). ``"split-history"``: each common user's sessions are
-        divided at random between A and T (at least one session each), for data
-        with long user histories; common users are drawn among A's users that own
-        at least two sessions.
+        (the paper's setting: membership of a user means its very observations trained
+        the target). ``"split-history"``: for data with long user histories, a person
+        who uses both services; the target never saw the adversary's observations of a
+        common user, only the user's taste links them. See Notes.
     random_state : int, Generator, SeedSequence or None
         Seed; the same seed gives the same split.
 
@@ -145,8 +156,25 @@ def split_providers(
     ------
     ValueError
         On an unknown ``mode``, ``overlap`` outside [0, 1], ``target_size`` < 1 or
-        larger than T, fewer than two users, or (``split-history``) too few users
-        with several sessions.
+        larger than T, fewer than two users, or (``split-history``) fewer than two
+        users with several sessions.
+
+    Notes
+    -----
+    In both modes members and non-members are drawn from one eligible population and
+    the adversary's view of each is identically distributed apart from membership, so
+    an attack measures membership, not the kind of user:
+
+    - ``shared``: every user is eligible; A is a random half, the common users a random
+      subset of A, the rest of T's pool random users outside A.
+    - ``split-history``: the eligible users are those with at least two sessions (the
+      others are left out, with a :class:`~fidelity.FidelityWarning` giving the count).
+      **Every** eligible user's sessions are divided by the same rule, in a random
+      order: the A-part gets ``ceil(n / 2)`` sessions, the T-part the rest. A is a random
+      half of the eligible users and holds their A-parts; T's pool is the common users
+      plus users outside A, and holds their T-parts. A non-member's T-part is simply
+      never used, so a member's and a non-member's A-parts have the same distribution
+      (the same history length, the same number of sessions).
     """
     check_choice("mode", mode, MODES)
     overlap = check_fraction("overlap", overlap)
@@ -161,63 +189,121 @@ def split_providers(
         raise ValueError(
             f"observations must hold at least 2 users to split between providers; got {len(users)}"
         )
+    if mode == "split-history":
+        return _split_history(observations, users, overlap, target_size, rng)
     shuffled = rng.permutation(users)
     n_a = target_pool_size(len(users))
     a_users, rest = shuffled[:n_a], shuffled[n_a:]
     n_common = round(overlap * n_a)
+    common = a_users[:n_common]
+    t_order = rng.permutation(np.concatenate([common, rest[: n_a - n_common]]))
+    t_used = _target_prefix(t_order, target_size)
+    adversary = observations.select_users(a_users)
+    target = observations.select_users(t_used)
+    return _assemble(
+        adversary, target, a_users, t_order, common, overlap, target_size, mode, len(users), 0
+    )
 
-    if mode == "shared":
-        common = a_users[:n_common]
-    else:
-        sessions_per_user = _sessions_per_user(observations, a_users)
-        eligible = a_users[sessions_per_user >= 2]
-        if len(eligible) < n_common:
-            raise ValueError(
-                f"mode='split-history' needs {n_common} common users with at least 2 sessions "
-                f"(overlap={overlap} of {n_a} adversary users); only {len(eligible)} of A's "
-                "users own several sessions. Cut histories into sessions (e.g. "
-                "load_interactions(..., session_gap=...)) or lower overlap."
-            )
-        common = eligible[:n_common]
-    t_pool_order = np.concatenate([common, rest[: n_a - n_common]])
-    t_order = rng.permutation(t_pool_order)
 
-    if target_size is not None:
-        target_size = check_positive_int("target_size", target_size)
-        if target_size > len(t_order):
-            raise ValueError(
-                f"target_size must be at most the number of T's users ({len(t_order)}); "
-                f"got {target_size}"
-            )
-        t_used = t_order[:target_size]
-    else:
-        t_used = t_order
+def _target_prefix(t_order: np.ndarray, target_size: int | None) -> np.ndarray:
+    """The first ``target_size`` users of T's shuffled pool (all of it for None)."""
+    if target_size is None:
+        return t_order
+    target_size = check_positive_int("target_size", target_size)
+    if target_size > len(t_order):
+        raise ValueError(
+            f"target_size must be at most the number of T's users ({len(t_order)}); "
+            f"got {target_size}"
+        )
+    return t_order[:target_size]
 
-    if mode == "shared":
-        adversary = observations.select_users(a_users)
-        target = observations.select_users(t_used)
-    else:
-        a_rows, t_rows = _split_history_rows(observations, common, rng)
-        is_common = np.isin(observations.user, common)
-        adversary = observations.take((np.isin(observations.user, a_users) & ~is_common) | a_rows)
-        target = observations.take(np.isin(observations.user, t_used) & (~is_common | t_rows))
 
+def _assemble(
+    adversary: Observations,
+    target: Observations,
+    a_users: np.ndarray,
+    t_order: np.ndarray,
+    common: np.ndarray,
+    overlap: float,
+    target_size: int | None,
+    mode: str,
+    n_eligible: int,
+    n_left_out: int,
+) -> ProviderSplit:
     a_sorted = np.sort(a_users)
     target_users = np.unique(target.user)
-    members = np.isin(a_sorted, target_users)
-    member_mask = np.isin(adversary.user, target_users)
     return ProviderSplit(
         adversary=adversary,
         target=target,
         adversary_users=a_sorted,
-        members=members,
-        member_mask=member_mask,
+        members=np.isin(a_sorted, target_users),
+        member_mask=np.isin(adversary.user, target_users),
         target_users=target_users,
         target_pool_users=np.sort(t_order),
         common_users=np.sort(common),
         overlap=overlap,
-        target_size=target_size,
+        target_size=None if target_size is None else int(target_size),
         mode=mode,
+        n_eligible_users=int(n_eligible),
+        n_left_out_users=int(n_left_out),
+    )
+
+
+def provider_pool_size(observations: Observations, mode: str = "shared") -> int:
+    """Size of T's pool (and of A) that :func:`split_providers` draws from these data."""
+    check_choice("mode", mode, MODES)
+    if mode == "shared":
+        return target_pool_size(observations.n_users)
+    return target_pool_size(len(split_history_eligible(observations)))
+
+
+def split_history_eligible(observations: Observations) -> np.ndarray:
+    """Sorted codes of the users owning at least two sessions (``split-history``'s population)."""
+    users = observations.users()
+    return users[_sessions_per_user(observations, users) >= 2]
+
+
+def _split_history(
+    observations: Observations,
+    users: np.ndarray,
+    overlap: float,
+    target_size: int | None,
+    rng: np.random.Generator,
+) -> ProviderSplit:
+    eligible = split_history_eligible(observations)
+    n_left_out = len(users) - len(eligible)
+    if len(eligible) < 2:
+        raise ValueError(
+            "mode='split-history' needs at least 2 users with at least 2 sessions; got "
+            f"{len(eligible)} of {len(users)} users. Cut histories into sessions (e.g. "
+            "load_interactions(..., session_gap=...)) or use mode='shared'."
+        )
+    if n_left_out:
+        warn(
+            f"split-history: {n_left_out} of {len(users)} users own a single session and are "
+            f"left out; the providers are drawn from the {len(eligible)} eligible users"
+        )
+    shuffled = rng.permutation(eligible)
+    n_a = target_pool_size(len(eligible))
+    a_users, rest = shuffled[:n_a], shuffled[n_a:]
+    n_common = round(overlap * n_a)
+    common = a_users[:n_common]
+    t_order = rng.permutation(np.concatenate([common, rest[: n_a - n_common]]))
+    t_used = _target_prefix(t_order, target_size)
+    a_part = _a_part_rows(observations, eligible, rng)
+    adversary = observations.take(np.isin(observations.user, a_users) & a_part)
+    target = observations.take(np.isin(observations.user, t_used) & ~a_part)
+    return _assemble(
+        adversary,
+        target,
+        a_users,
+        t_order,
+        common,
+        overlap,
+        target_size,
+        "split-history",
+        len(eligible),
+        n_left_out,
     )
 
 
@@ -229,26 +315,27 @@ def _sessions_per_user(observations: Observations, users: np.ndarray) -> np.ndar
     return np.array([lookup.get(int(x), 0) for x in users], dtype=np.int64)
 
 
-def _split_history_rows(
-    observations: Observations, common: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row masks of the common users' sessions given to A and to T.
+def _a_part_rows(
+    observations: Observations, eligible: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Row mask of the A-part of every eligible user's history (the same rule for all).
 
-    Each common user's sessions are shuffled and cut in two halves (A gets
-    ``ceil(n / 2)``, T the rest; both at least one as n >= 2).
+    Each eligible user's sessions are shuffled and cut in two: the A-part gets
+    ``ceil(n / 2)`` sessions, the T-part the rest (both non-empty as n >= 2). Sessions
+    are identified by (user, session) pairs, so a session shared by two pseudo-users
+    (after ``chunk_users``) is divided per pseudo-user.
     """
-    in_common = np.isin(observations.user, common)
-    pairs = np.unique(
-        np.stack([observations.user[in_common], observations.session[in_common]]), axis=1
+    rows = np.isin(observations.user, eligible)
+    pairs, pair_of_row = np.unique(
+        np.stack([observations.user[rows], observations.session[rows]]), axis=1, return_inverse=True
     )
-    to_a_sessions: list[np.ndarray] = []
+    to_a = np.zeros(pairs.shape[1], dtype=bool)
     if pairs.size:
-        users, starts = np.unique(pairs[0], return_index=True)
+        _, starts = np.unique(pairs[0], return_index=True)
         bounds = np.r_[starts, pairs.shape[1]]
-        for i in range(len(users)):
-            sess = rng.permutation(pairs[1, bounds[i] : bounds[i + 1]])
-            to_a_sessions.append(sess[: (len(sess) + 1) // 2])
-    a_sessions = np.concatenate(to_a_sessions) if to_a_sessions else np.zeros(0, np.int64)
-    a_rows = in_common & np.isin(observations.session, a_sessions)
-    t_rows = in_common & ~a_rows
-    return a_rows, t_rows
+        for lo, hi in itertools.pairwise(bounds):
+            order = lo + rng.permutation(hi - lo)
+            to_a[order[: (hi - lo + 1) // 2]] = True
+    out = np.zeros(len(observations), dtype=bool)
+    out[np.flatnonzero(rows)] = to_a[pair_of_row.reshape(-1)]
+    return out
