@@ -71,6 +71,7 @@ _LAZY = {
     "evaluate": "fidelity.evaluation",
     "compare_attacks": "fidelity.evaluation",
     "evaluate_mitigations": "fidelity.evaluation",
+    "session_curve": "fidelity.evaluation",
     "SweepGrid": "fidelity.experiment",
     "run_sweep": "fidelity.experiment",
     "reproduce": "fidelity.pipeline",

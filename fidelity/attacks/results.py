@@ -59,6 +59,9 @@ class AttackSignals:
         Seed of the ROC bootstrap of :func:`summarise` (an attack's own stream).
     extra : dict
         Attack-specific scalars (``n_references``, ``agreement`` ...).
+    artifacts : dict
+        Objects another attack may reuse (e.g. ``"adversary_models"``: the references a
+        shadow attack can take as its shadows); not part of any result table.
     """
 
     attack: str
@@ -71,6 +74,7 @@ class AttackSignals:
     how: str = "mean"
     bootstrap_seed: RandomStateLike = None
     extra: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def score_users(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Score each group of adversary observations.

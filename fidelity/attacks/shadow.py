@@ -47,6 +47,7 @@ from fidelity._validation import (
     seed_model,
     seed_sequence,
 )
+from fidelity.attacks.reference import AdversaryModels, check_adversary_models
 from fidelity.attacks.registry import AttackOption, AttackSpec, register_attack
 from fidelity.attacks.results import AttackResult, AttackSignals, summarise
 from fidelity.attacks.threats import (
@@ -165,7 +166,7 @@ def check_shadow_options(
 def shadow_signals(
     split: ProviderSplit,
     model: Any,
-    fit_shadow: Callable[[np.ndarray, int], Recommender],
+    fit_shadow: Callable[[np.ndarray, int], Recommender] | None,
     *,
     attack: str,
     threat: str,
@@ -177,22 +178,32 @@ def shadow_signals(
     seeds: tuple[np.random.SeedSequence, np.random.SeedSequence, np.random.SeedSequence],
     show_progress: bool,
     extra: dict[str, float],
+    adversary_models: AdversaryModels | None = None,
 ) -> ShadowSignals:
     """Fit ``fit_shadow``'s shadows on paired user sets and query them and the target.
 
     ``seeds`` are the shadow user sets', the classifier's and the bootstrap's seeds
-    (shadow and mimic attacks).
+    (shadow and mimic attacks). With ``adversary_models`` (models of the target's kind
+    already fitted on paired user sets of this split, e.g. the reference attack's), those
+    are the shadows and nothing is fitted.
     """
     set_seed, clf_seed, boot_seed = seeds
     adv = split.adversary
-    sets = paired_user_sets(
-        split.adversary_users, n_shadows, shadow_size, np.random.default_rng(set_seed)
-    )
     outputs, inside = [], []
-    for j in tqdm(range(n_shadows), disable=not show_progress, desc="shadow models"):
-        shadow = fit_shadow(sets[j], j)
-        outputs.append(model_outputs(shadow, adv, threat, k, entropy=True))
-        inside.append(np.isin(adv.user, sets[j]))
+    if adversary_models is not None:
+        bank = check_adversary_models(adversary_models, split)
+        for j in range(len(bank.models)):
+            outputs.append(bank.outputs(j, adv, threat, k, entropy=True))
+            inside.append(bank.inside[j])
+        extra = {**extra, "n_shadows": len(bank.models)}
+    else:
+        sets = paired_user_sets(
+            split.adversary_users, n_shadows, shadow_size, np.random.default_rng(set_seed)
+        )
+        for j in tqdm(range(n_shadows), disable=not show_progress, desc="shadow models"):
+            shadow = fit_shadow(sets[j], j)
+            outputs.append(model_outputs(shadow, adv, threat, k, entropy=True))
+            inside.append(np.isin(adv.user, sets[j]))
     return ShadowSignals(
         attack=attack,
         threat=threat,
@@ -222,10 +233,16 @@ def prepare_shadow(
     shadow_size: int | None = None,
     classifier: str = "logistic",
     per_model: bool = True,
+    adversary_models: AdversaryModels | None = None,
     random_state: RandomStateLike = None,
     show_progress: bool = False,
 ) -> ShadowSignals:
-    """The shadow attack's signals (see :func:`shadow_attack`)."""
+    """The shadow attack's signals (see :func:`shadow_attack`).
+
+    ``adversary_models`` (optional): models of the target's kind already fitted on paired
+    halves of this split's adversary users (e.g. the reference attack's) serve as the
+    shadows.
+    """
     threat, k, n_shadows = check_shadow_options("shadow", threat, k, n_shadows, classifier)
     template = as_template(recommender, recommender_params)
     set_seed, clf_seed, boot_seed, *seeds = seed_sequence(random_state).spawn(3 + n_shadows)
@@ -248,6 +265,7 @@ def prepare_shadow(
         seeds=(set_seed, clf_seed, boot_seed),
         show_progress=show_progress,
         extra={"n_shadows": n_shadows},
+        adversary_models=adversary_models,
     )
 
 
@@ -330,7 +348,15 @@ SPEC = register_attack(
         name="shadow",
         prepare=prepare_shadow,
         threats=THREATS,
-        options=SHADOW_OPTIONS,
+        options=(
+            *SHADOW_OPTIONS,
+            AttackOption(
+                "adversary_models",
+                AdversaryModels,
+                "shadows already fitted on this split (Python only)",
+                cli=False,
+            ),
+        ),
         trains_like_target=True,
         description="shadow models of the target's kind and a member/non-member classifier",
     ),

@@ -20,7 +20,12 @@ from fidelity.split.providers import (
     split_providers,
     target_pool_size,
 )
-from fidelity.split.pseudo_users import check_session_cap, chunk_users, pseudo_user_codes
+from fidelity.split.pseudo_users import (
+    check_session_cap,
+    chunk_users,
+    cut_adversary,
+    pseudo_user_codes,
+)
 from fidelity.split.user_sets import disjoint_user_sets, paired_user_sets, user_folds
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "ProviderSplit",
     "check_session_cap",
     "chunk_users",
+    "cut_adversary",
     "disjoint_user_sets",
     "hash_providers",
     "paired_user_sets",

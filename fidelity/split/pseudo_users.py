@@ -8,11 +8,13 @@ pseudonyms every N plays would.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from fidelity.data.tables import Observations
+from fidelity.split.providers import ProviderSplit
 
 
 def check_session_cap(name: str, value: Any) -> int:
@@ -105,4 +107,54 @@ def chunk_users(observations: Observations, max_observations: int) -> Observatio
         item_ids=observations.item_ids,
         user_ids=names,
         session_ids=observations.session_ids,
+    )
+
+
+def cut_adversary(split: ProviderSplit, max_observations: int) -> ProviderSplit:
+    """The same split as the adversary sees it when at most N observations link to a user.
+
+    The adversary's observations are cut by :func:`pseudo_user_codes`; each pseudo-user is
+    a member iff its user is. The target's data (and so a model fitted on it) is unchanged:
+    this is the session-length curve's threat model, after the provider split.
+
+    Returns
+    -------
+    ProviderSplit
+        ``adversary_users`` are the pseudo-user codes ``0 .. n_pseudo - 1`` (ids
+        ``"<user id>#<j>"``); everything about the target is ``split``'s.
+    """
+    adv = split.adversary
+    codes, parent = pseudo_user_codes(adv.user, max_observations)
+    names = _pseudo_names(adv.user_ids, parent)
+    cut = Observations(
+        user=codes,
+        session=adv.session,
+        item=adv.item,
+        next_item=adv.next_item,
+        timing=adv.timing,
+        timing_names=adv.timing_names,
+        item_ids=adv.item_ids,
+        user_ids=names,
+        session_ids=adv.session_ids,
+    )
+    member_of_user = dict(zip(split.adversary_users.tolist(), split.members.tolist(), strict=True))
+    members = np.array([member_of_user[int(u)] for u in parent], dtype=bool)
+    return replace(
+        split,
+        adversary=cut,
+        adversary_users=np.arange(len(parent), dtype=np.int64),
+        members=members,
+        member_mask=members[codes] if len(codes) else np.zeros(0, bool),
+    )
+
+
+def _pseudo_names(user_ids: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """``"<user id>#<j>"`` for the j-th pseudo-user of each user (``parent`` grouped)."""
+    if not len(parent):
+        return np.zeros(0, dtype=object)
+    starts = np.r_[0, np.flatnonzero(np.diff(parent) != 0) + 1]
+    j = np.arange(len(parent)) - np.repeat(starts, np.diff(np.r_[starts, len(parent)]))
+    return np.array(
+        [f"{user_ids[u]}#{c}" for u, c in zip(parent.tolist(), j.tolist(), strict=True)],
+        dtype=object,
     )
