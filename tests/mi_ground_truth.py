@@ -25,6 +25,7 @@ This module is shared by the tests and by ``benchmarks/bench_mi_estimators.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -41,6 +42,14 @@ class Population:
     @property
     def n_items(self) -> int:
         return self.P.shape[1]
+
+    @cached_property
+    def cdf_pi(self) -> np.ndarray:
+        return np.cumsum(self.pi, axis=1)
+
+    @cached_property
+    def cdf_p(self) -> np.ndarray:
+        return np.cumsum(self.P, axis=2)
 
     def pair_law(self, weights: np.ndarray) -> np.ndarray:
         """``q_w(s, s')``, shape (n, n), summing to 1."""
@@ -106,8 +115,7 @@ def sample_observations(
     """
     w = np.asarray(weights, dtype=float)
     k = rng.choice(len(w), n_sessions, p=w / w.sum())
-    cdf_pi = np.cumsum(population.pi, axis=1)
-    cdf_p = np.cumsum(population.P, axis=2)
+    cdf_pi, cdf_p = population.cdf_pi, population.cdf_p
     n = population.n_items
     plays = np.empty((n_sessions, length), dtype=np.int64)
     u = rng.random(n_sessions)
