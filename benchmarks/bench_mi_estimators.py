@@ -16,9 +16,13 @@ counts intervals that contain their own point estimate. ``above null`` is the fr
 repetitions where the plug-in MI is above its permutation null (p < 0.05): the test's
 size when the true MI is 0, its power otherwise.
 
-Command (about 25 min on 2 cores with the defaults)::
+Command (19 min on 2 cores with ``--reps 200``, the run recorded in benchmarks/README.md)::
 
     .venv/bin/python benchmarks/bench_mi_estimators.py [--reps 100] [--sizes 500 1000 2000 4000]
+
+``--roc`` instead checks the percentile bootstrap intervals of
+:func:`fidelity.metrics.roc_summary` the same way: member scores N(0.8, 1), non-member
+scores N(0, 1), 500 of each, whose AUC, advantage and TPR at low FPR are known exactly.
 """
 
 from __future__ import annotations
@@ -87,6 +91,36 @@ def one_draw(pop, w_a, w_t, n_sessions, seed, n_perm, n_boot):
     return point, boot, bool(p_value < 0.05 and plugin > null_mean), (a, t)
 
 
+def roc_check(reps: int, n_boot: int = 100, d: float = 0.8, n: int = 500) -> None:
+    """Coverage of roc_summary's percentile intervals against the exact binormal values."""
+    from fidelity.metrics import roc_summary
+
+    truth = {
+        "auc": stats.norm.cdf(d / np.sqrt(2)),
+        "advantage": 2 * stats.norm.cdf(d / 2) - 1,
+        "tpr_at_1pct_fpr": 1 - stats.norm.cdf(stats.norm.ppf(0.99) - d),
+        "tpr_at_0.1pct_fpr": 1 - stats.norm.cdf(stats.norm.ppf(0.999) - d),
+    }
+    rows: dict[str, list] = {k: [] for k in truth}
+    member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    for rep in range(reps):
+        rng = np.random.default_rng(rep)
+        scores = np.r_[rng.normal(d, 1, n), rng.normal(0, 1, n)]
+        out = roc_summary(scores, member, n_bootstrap=n_boot, random_state=rep).to_dict()
+        for k, true in truth.items():
+            low, high, point = out[f"{k}_ci_low"], out[f"{k}_ci_high"], out[k]
+            rows[k].append((low <= true <= high, low <= point <= high, point - true))
+    print(f"roc_summary, {reps} reps, {n_boot} bootstrap resamples, {n} + {n} users\n")
+    print("| statistic | true value | bias | covers (percentile) | has est |")
+    print("|---|---|---|---|---|")
+    for k, true in truth.items():
+        arr = np.array(rows[k], dtype=float)
+        print(
+            f"| {k} | {true:.4f} | {arr[:, 2].mean():+.4f} | {arr[:, 0].mean():.2f} | "
+            f"{arr[:, 1].mean():.2f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100)
@@ -94,7 +128,11 @@ def main() -> None:
     parser.add_argument("--deltas", type=float, nargs="+", default=[0.0, 0.1, 0.2])
     parser.add_argument("--permutations", type=int, default=50)
     parser.add_argument("--bootstrap", type=int, default=50)
+    parser.add_argument("--roc", action="store_true", help="check roc_summary's intervals")
     args = parser.parse_args()
+    if args.roc:
+        roc_check(args.reps)
+        return
     pop = make_population(n_clusters=N_CLUSTERS, beta=0.7, gamma=0.98, seed=0)
     print(
         f"reps={args.reps} permutations={args.permutations} bootstrap={args.bootstrap} "
