@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fidelity.mi_estimators import (
+    COUNT_ESTIMATORS,
+    check_prior,
+    estimate_from_counts,
+    resolve_estimator,
+    sample_coverage,
+)
+
 __all__ = ["NULL_P_VALUE", "MIEstimate"]
 
 NULL_P_VALUE = 0.05
@@ -83,6 +91,59 @@ class MIEstimate:
     features: tuple[str, ...]
     null_distribution: np.ndarray | None = field(default=None, repr=False)
     bootstrap_distribution: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts_a: np.ndarray,
+        counts_t: np.ndarray,
+        *,
+        prior: float = 0.5,
+        estimator: str | None = None,
+        correction: str | None = None,
+        n_users_adversary: int,
+        n_users_target: int,
+        n_common_users: int = 0,
+        features: tuple[str, ...] = ("item", "next_item"),
+    ) -> MIEstimate:
+        """An estimate from merged counts alone (no users: no null, no interval).
+
+        ``estimator`` is one of the count-based estimators
+        (:data:`fidelity.mi_estimators.COUNT_ESTIMATORS`, default ``"plugin"``);
+        ``correction`` is its former name.
+        """
+        name = resolve_estimator(estimator, correction, COUNT_ESTIMATORS, "plugin")
+        prior = check_prior(prior)
+        ca = np.asarray(counts_a, dtype=np.float64)
+        ct = np.asarray(counts_t, dtype=np.float64)
+        raw = estimate_from_counts(ca, ct, prior, name)
+        return cls(
+            mi=max(raw, 0.0),
+            estimator=name,
+            raw=float(raw),
+            plugin=estimate_from_counts(ca, ct, prior, "plugin"),
+            corrected=max(estimate_from_counts(ca, ct, prior, "miller-madow"), 0.0),
+            n_adversary=int(ca.sum()),
+            n_target=int(ct.sum()),
+            n_users_adversary=int(n_users_adversary),
+            n_users_target=int(n_users_target),
+            n_common_users=int(n_common_users),
+            n_values=int(np.count_nonzero((ca + ct) > 0)),
+            coverage=sample_coverage(ca + ct),
+            null_mean=None,
+            null_std=None,
+            p_value=None,
+            null_construction=None,
+            ci_low=None,
+            ci_high=None,
+            standard_error=None,
+            bootstrap_mean=None,
+            n_permutations=0,
+            n_bootstrap=0,
+            confidence=0.95,
+            prior=prior,
+            features=tuple(features),
+        )
 
     @property
     def correction(self) -> str | None:
