@@ -151,9 +151,7 @@ def test_miller_madow_matches_hand_written_entropy_formula(counts, prior):
     h_t = _entropy_bits(ct) + ((ct > 0).sum() - 1) / (2 * nt * math.log(2))
     want = h_o - prior * h_a - (1 - prior) * h_t
     plug = mutual_information_from_counts(ca, ct, prior=prior)
-    got = mutual_information_from_counts(
-        ca, ct, prior=prior, correction="miller-madow", clip=False
-    )
+    got = mutual_information_from_counts(ca, ct, prior=prior, correction="miller-madow", clip=False)
     assert got == pytest.approx(want, abs=1e-10)
     shown = mutual_information_from_counts(ca, ct, prior=prior, estimator="miller-madow")
     assert shown == max(got, 0.0)  # a negative corrected value is never shown as an MI
