@@ -25,12 +25,8 @@ from fidelity._validation import RandomStateLike, check_fraction, warn
 from fidelity.data.lazy import LazySessions, partition_observations
 from fidelity.data.tables import Observations
 from fidelity.histograms import DEFAULT_FEATURES, ObservationHistogram
-from fidelity.information import (
-    CORRECTIONS,
-    MIEstimate,
-    _check_prior,
-    mutual_information_from_counts,
-)
+from fidelity.information import MIEstimate
+from fidelity.mi_estimators import CORRECTIONS, check_prior
 from fidelity.split.hashing import _hash_key, _hash_split, take_providers
 
 __all__ = ["partitioned_histogram", "partitioned_mutual_information"]
@@ -205,11 +201,12 @@ def partitioned_mutual_information(
     -------
     MIEstimate
         ``plugin``/``mi``, ``corrected``, counts of observations, users and values, equal
-        to ``mutual_information(*split_by_hash(lazy.to_sessions().observations(), ...))``.
+        to ``mutual_information(*split_by_hash(lazy.to_sessions().observations(), ...),
+        n_permutations=0)``.
         No permutation null or bootstrap (they need every user's observations in one
         place): ``n_permutations = n_bootstrap = 0`` and those fields are None.
     """
-    prior = _check_prior(prior)
+    check_prior(prior)  # fail before the distributed pass
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {CORRECTIONS}; got {correction!r}")
     part = _partial(
@@ -228,29 +225,12 @@ def partitioned_mutual_information(
             f"(A: {0 if hist is None else hist.n_adversary}, "
             f"T: {0 if hist is None else hist.n_target})"
         )
-    plugin = mutual_information_from_counts(hist.counts_a, hist.counts_t, prior=prior)
-    corrected = mutual_information_from_counts(
-        hist.counts_a, hist.counts_t, prior=prior, correction="miller-madow"
-    )
-    return MIEstimate(
-        mi=plugin if correction is None else corrected,
-        plugin=plugin,
-        corrected=corrected,
+    return MIEstimate.from_counts(
+        hist.counts_a,
+        hist.counts_t,
+        prior=prior,
         correction=correction,
-        n_adversary=hist.n_adversary,
-        n_target=hist.n_target,
         n_users_adversary=part.n_units_a,
         n_users_target=part.n_units_t,
-        n_values=hist.n_values,
-        null_mean=None,
-        null_std=None,
-        p_value=None,
-        ci_low=None,
-        ci_high=None,
-        bootstrap_mean=None,
-        n_permutations=0,
-        n_bootstrap=0,
-        confidence=0.95,
-        prior=prior,
         features=hist.features,
     )

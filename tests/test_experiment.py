@@ -130,6 +130,9 @@ def test_mi_null_is_the_null_of_the_plugin_column(table):
     # At these sizes the plug-in MI between disjoint providers is mostly a
     # finite-sample effect, so its user-level permutation null sits close to it. (The null of
     # the Miller-Madow estimate would sit far below the plug-in value.)
+    # (``mi`` is the default estimator's value; the plug-in is ``mi_plugin``.)
     disjoint = table[table.overlap == 0]
-    assert np.all(np.abs(disjoint.mi - disjoint.mi_null_mean) < 0.3 * disjoint.mi)
-    assert np.all(disjoint.mi_corrected < disjoint.mi)
+    assert np.all(np.abs(disjoint.mi_plugin - disjoint.mi_null_mean) < 0.3 * disjoint.mi_plugin)
+    assert np.all(disjoint.mi_corrected < disjoint.mi_plugin)
+    # the estimate is what is left above that null: small, never negative
+    assert np.all((disjoint.mi >= 0) & (disjoint.mi < disjoint.mi_plugin))

@@ -252,8 +252,8 @@ def evaluate_mitigations(
             threat=threat,
             accuracy=ev.accuracy,
             accuracy_holdout=ev.accuracy_holdout,
-            mi=ev.mi.plugin,
-            safe_session_size=ev.safe.size,
+            mi=ev.information.estimate.mi,
+            safe_session_size=ev.information.row()["safe_session_size"],
         )
         rows.append({c: row.get(c, np.nan) for c in MITIGATION_COLUMNS})
     return pd.DataFrame(rows, columns=list(MITIGATION_COLUMNS))

@@ -24,7 +24,7 @@ from fidelity._validation import check_positive_int
 from fidelity.attacks import AttackResult, get_attack, run_attack
 from fidelity.attacks.threats import check_list_length, check_threat
 from fidelity.data.tables import Observations
-from fidelity.information import MIEstimate, SafeSessionSize, mutual_information, safe_session_size
+from fidelity.evaluation.data_information import MI_COLUMNS, DataInformation, data_information
 from fidelity.scenario import FittedTarget, Scenario, fit_target
 
 __all__ = [
@@ -71,15 +71,7 @@ RESULT_COLUMNS = (
     "tpr_at_0.1pct_fpr",
     "tpr_at_1pct_fpr",
     "ppv",
-    "mi",
-    "mi_corrected",
-    "mi_null_mean",
-    "mi_null_std",
-    "mi_p_value",
-    "mi_ci_low",
-    "mi_ci_high",
-    "fano_bound",
-    "safe_session_size",
+    *MI_COLUMNS,
     "elapsed_s",
 )
 """Columns of one evaluation row, in order (the sweep adds ``config_id``)."""
@@ -160,10 +152,9 @@ class Evaluation:
     requests : tuple of AttackRequest
     results : tuple of AttackResult
         One per request, in order.
-    mi : MIEstimate or None
-        MI(H;O) between D_A and D_T (None when not measured).
-    safe : SafeSessionSize or None
-        The Fano (data-only) safe session size of ``mi``.
+    information : DataInformation or None
+        MI(H;O) between D_A and D_T over (s, s') and the timing the target reads, its
+        timing attribution and its Fano (data-only) size (None when not measured).
     elapsed_s : float
     fitted : FittedTarget
         The split and the model (not in :meth:`rows`).
@@ -175,8 +166,7 @@ class Evaluation:
     accuracy_holdout: float
     requests: tuple[AttackRequest, ...]
     results: tuple[AttackResult, ...]
-    mi: MIEstimate | None
-    safe: SafeSessionSize | None
+    information: DataInformation | None
     elapsed_s: float
     fitted: FittedTarget = field(repr=False)
 
@@ -197,18 +187,8 @@ class Evaluation:
         common["target_size"] = self.scenario.target_size
         common["accuracy"] = self.accuracy
         common["accuracy_holdout"] = self.accuracy_holdout
-        if self.mi is not None:
-            common.update(
-                mi=self.mi.plugin,
-                mi_corrected=self.mi.corrected,
-                mi_null_mean=self.mi.null_mean,
-                mi_null_std=self.mi.null_std,
-                mi_p_value=self.mi.p_value,
-                mi_ci_low=self.mi.ci_low,
-                mi_ci_high=self.mi.ci_high,
-            )
-        if self.safe is not None:
-            common.update(fano_bound=self.safe.bound, safe_session_size=self.safe.size)
+        if self.information is not None:
+            common.update(self.information.row())
         common["elapsed_s"] = self.elapsed_s
         rows = []
         for req, result in zip(self.requests, self.results, strict=True):
@@ -252,11 +232,14 @@ def evaluate(
     attacks : sequence of AttackRequest, str or (name, threat[, k])
         The attacks to run on the one fitted target; default the match attack (label).
     n_permutations, n_bootstrap : int
-        Permutation-null and bootstrap sizes of the MI estimate (whole users resampled).
+        Permutation-null and bootstrap sizes of the MI estimate (whole users resampled;
+        see :func:`fidelity.information.mutual_information` for the estimators that need
+        a null).
     attack_bootstrap : int
         Bootstrap resamples over users for every attack's ROC intervals.
     measure_mi : bool, default True
-        Measure MI(H;O) and its Fano size (False leaves those columns NaN).
+        Measure MI(H;O) over (s, s') and the timing features the target reads, its timing
+        attribution and its Fano size (False leaves those columns NaN).
     fitted : FittedTarget, optional
         The scenario's fitted target when the caller already has it (it must be
         ``fit_target(observations, scenario)``).
@@ -309,18 +292,15 @@ def evaluate(
             )
         )
 
-    mi = safe = None
+    information = None
     if measure_mi:
-        # The null and the interval are those of the plug-in MI (the paper's estimate);
-        # its Miller-Madow value is reported beside it.
-        mi = mutual_information(
-            adv,
-            tgt,
+        information = data_information(
+            split,
+            getattr(model, "timing_used_", ()),
             n_permutations=n_permutations,
             n_bootstrap=n_bootstrap,
             random_state=fitted.mi_seed,
         )
-        safe = safe_session_size(mi.plugin)
     return Evaluation(
         scenario=scenario,
         split_summary=split.to_dict(),
@@ -328,8 +308,7 @@ def evaluate(
         accuracy_holdout=accuracy_holdout,
         requests=requests,
         results=tuple(results),
-        mi=mi,
-        safe=safe,
+        information=information,
         elapsed_s=time.perf_counter() - start,
         fitted=fitted,
     )

@@ -41,9 +41,10 @@ from fidelity._validation import check_positive_int
 from fidelity.attacks import AttackSignals, attacks_for, get_attack, prepare_attack
 from fidelity.audit_metrics import METRICS, audit_metrics
 from fidelity.data.tables import Observations
+from fidelity.evaluation.data_information import data_information
 from fidelity.evaluation.evaluate import AttackRequest, as_requests
 from fidelity.evaluation.signal_information import SignalInformation, signal_information
-from fidelity.information import SafeSessionSize, mutual_information, safe_session_size
+from fidelity.information import SafeSessionSize
 from fidelity.scenario import FittedTarget, Scenario, fit_target
 from fidelity.split import ProviderSplit, pseudo_user_codes
 
@@ -397,7 +398,7 @@ def session_curve(
     confidence: float = 0.95,
     n_bootstrap: int = 200,
     measure_mi: bool = True,
-    n_permutations: int = 0,
+    n_permutations: int | None = None,
     fitted: FittedTarget | None = None,
     show_progress: bool = False,
 ) -> SessionCurve:
@@ -427,8 +428,9 @@ def session_curve(
     measure_mi : bool, default True
         Also give the data-only Fano size (MI(H;O) of D_A and D_T) and the model-aware
         I(M; S) of each attack's per-observation signal.
-    n_permutations : int, default 0
-        Permutation-null size of those MI estimates.
+    n_permutations : int, optional
+        Permutation-null size of those MI estimates (default: the information module's,
+        which its default estimator needs).
     fitted : FittedTarget, optional
         ``fit_target(observations, scenario)`` when the caller already has it.
     show_progress : bool
@@ -471,10 +473,12 @@ def session_curve(
     info: tuple[SignalInformation, ...] = ()
     if measure_mi:
         mi_seed, info_seed = fitted.mi_seed.spawn(2)
-        estimate = mutual_information(
-            split.adversary, split.target, n_permutations=n_permutations, random_state=mi_seed
-        )
-        fano = safe_session_size(estimate.plugin)
+        fano = data_information(
+            split,
+            getattr(fitted.model, "timing_used_", ()),
+            n_permutations=n_permutations,
+            random_state=mi_seed,
+        ).fano
         info = tuple(
             signal_information(
                 split,

@@ -117,7 +117,7 @@ def signal_information(
     signals: AttackSignals,
     *,
     success: float = 0.55,
-    n_permutations: int = 0,
+    n_permutations: int | None = None,
     random_state: RandomStateLike = None,
 ) -> SignalInformation:
     """Estimate I(M; S) for ``signals`` on ``split`` and its Fano size at ``success``.
