@@ -220,6 +220,9 @@ class SessionCurve(DisplayMixin):
         Fano size (assumes independent observations).
     confidence : float
     elapsed_s : float
+    signals : tuple of AttackSignals
+        Each attack's per-observation signals (what the curve aggregates; not in
+        :meth:`to_dict`).
     """
 
     scenario: Scenario
@@ -230,6 +233,7 @@ class SessionCurve(DisplayMixin):
     signal_information: tuple[SignalInformation, ...]
     confidence: float
     elapsed_s: float
+    signals: tuple[AttackSignals, ...] = field(default=(), repr=False)
 
     def summary(self) -> str:
         """The validated size's verdict, then the paper's data-only reading."""
@@ -499,4 +503,5 @@ def session_curve(
         signal_information=info,
         confidence=float(confidence),
         elapsed_s=time.perf_counter() - start,
+        signals=tuple(signals),
     )
