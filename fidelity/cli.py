@@ -31,12 +31,14 @@ from fidelity.data import (
     paper_filter,
     write_mssd_parquet,
 )
-from fidelity.evaluation import AttackRequest, evaluate
+from fidelity.evaluation import DEFAULT_TOLERANCE, AttackRequest, evaluate, session_curve
+from fidelity.evaluation.session_curve import check_session_grid, check_tolerance
 from fidelity.experiment import SweepGrid
 from fidelity.pipeline import grid_for, reproduce
 from fidelity.recommenders import RECOMMENDERS
 from fidelity.safe_session import estimate_safe_session_size
 from fidelity.scenario import Scenario
+from fidelity.split import MODES
 
 logger = logging.getLogger("fidelity")
 
@@ -207,29 +209,127 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def _parse_grid(text: str | None) -> tuple[int, ...] | None:
+    """``--grid 1,2,5,10`` as session sizes (validated by the curve's own check)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    sizes = []
+    for part in parts:
+        try:
+            sizes.append(int(part))
+        except ValueError:
+            raise UsageError(
+                f"--grid must list integers >= 1 separated by commas (e.g. 1,2,5,10); got {text!r}"
+            ) from None
+    return check_session_grid(sizes)
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    return Scenario(
+        overlap=args.overlap,
+        target_size=args.target_size,
+        recommender=args.recommender,
+        seed=args.seed,
+        mode=args.mode,
+        mitigation=args.mitigation,
+    )
+
+
 def _cmd_safe_session(args: argparse.Namespace) -> int:
+    tolerance = check_tolerance(args.tolerance)
+    grid = _parse_grid(args.grid)
+    requests = None
+    if args.attacks:
+        requests = [AttackRequest(name, args.threat, args.k) for name in _columns(args.attacks)]
+    scenario = _scenario(args)
     obs = load_data(args).observations()
-    est = estimate_safe_session_size(
+    curve = session_curve(
         obs,
-        n_repeats=args.repeats,
+        scenario,
+        requests,
+        threat=args.threat,
+        k=args.k,
+        grid=grid,
+        tolerance=tolerance,
+        n_bootstrap=args.bootstrap,
         n_permutations=args.permutations,
-        success=args.success,
-        random_state=args.seed,
         show_progress=not args.quiet,
     )
+    paper = None
+    if not args.no_extrapolation:
+        paper = estimate_safe_session_size(
+            obs,
+            n_repeats=args.repeats,
+            n_permutations=args.permutations,
+            success=args.success,
+            random_state=args.seed,
+            show_progress=not args.quiet,
+        )
     if args.json:
-        print(json.dumps(_plain(est.to_dict()), indent=2))
-    else:
-        print(
-            f"safe session size: {est.safe_session_size} observations "
-            f"({int(est.confidence * 100)}% CI {est.safe_session_size_low}"
-            f"-{est.safe_session_size_high})"
+        out = {
+            "validated": curve.validated.to_dict(),
+            "verdict": curve.summary(),
+            "scenario": scenario.to_dict(),
+            "data_only": None if curve.information is None else curve.information.to_dict(),
+            "timing_attribution": None
+            if curve.information is None or curve.information.attribution is None
+            else curve.information.attribution.to_dict(),
+            "model_aware": [info.to_dict() for info in curve.signal_information],
+            "paper_extrapolation": None if paper is None else paper.to_dict(),
+            "curve": curve.curve.to_dict(orient="records"),
+        }
+        print(json.dumps(_plain(out), indent=2, default=_json_value))
+        return 0
+    v = curve.validated
+    print(f"attack-validated safe session size: {v.label} observations per user")
+    print(f"  {curve.summary()}")
+    info = curve.information
+    if info is not None:
+        est = info.estimate
+        null = (
+            f"null mean {est.null_mean:.4g}, p = {est.p_value:.3g}, above null: {est.above_null}"
+            if est.null_mean is not None
+            else "no permutation null"
         )
         print(
-            f"from MI(H;O) = {est.mi_full:.4g} bits extrapolated to {est.full_size} users "
-            f"(CI {est.mi_full_low:.4g}-{est.mi_full_high:.4g}); fit MI ~ n^{est.slope:.3f}"
+            "paper's data-only reading (Fano bound of MI(H;O) between the two providers): "
+            + (f"{info.fano.size} observations" if info.fano.size is not None else "no bound")
         )
+        print(
+            f"  MI(H;O) = {est.mi:.4g} bits ({est.estimator}; plug-in {est.plugin:.4g}; {null};"
+            f" over {'+'.join(est.features)})"
+        )
+        if info.attribution is not None:
+            att = info.attribution
+            print(
+                f"  timing channel: MI(s, s') = {att.items.mi:.4g}, MI(s, s', t) = "
+                f"{att.with_timing.mi:.4g}, difference {att.difference:.4g} bits "
+                f"(p = {_num(att.difference_p_value)})"
+            )
+        if info.fano.no_bound:
+            print(f"  {info.fano.no_bound}")
+    if paper is not None:
+        size = "no bound" if paper.safe_session_size is None else paper.safe_session_size
+        print(
+            f"paper's self-evaluation (MI extrapolated to {paper.full_size} users): {size}"
+            f" (fit MI ~ n^{paper.slope:.3f})"
+        )
+    for sig in curve.signal_information:
+        print(f"model-aware reading: {sig.summary()}")
     return 0
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def _json_value(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return float(obj) if isinstance(obj, (int, float)) else str(obj)
 
 
 def _attack_flags() -> dict[str, tuple[Any, list[str]]]:
@@ -253,12 +353,7 @@ def _cmd_attack(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} applies to --attack {' or '.join(applies)} only")
         options[option.name] = value
     # the split and model of the sweep row with this overlap, target size and seed
-    scenario = Scenario(
-        overlap=args.overlap,
-        target_size=args.target_size,
-        recommender=args.recommender,
-        seed=args.seed,
-    )
+    scenario = _scenario(args)
     evaluation = evaluate(
         obs,
         scenario,
@@ -337,6 +432,15 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- parser
+def _add_scenario_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("scenario (how the providers and the target are emulated)")
+    g.add_argument("--recommender", choices=RECOMMENDERS, default="random_forest")
+    g.add_argument("--overlap", type=float, default=0.5, help="fraction of A's users at T")
+    g.add_argument("--target-size", type=int, default=None, help="users training the target")
+    g.add_argument("--mode", choices=MODES, default="shared", help="provider split mode")
+    g.add_argument("--mitigation", default="none", help="e.g. none, chunk:5, noise:0.5")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fidelity`` command."""
     parser = argparse.ArgumentParser(
@@ -380,19 +484,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "safe-session",
-        help="estimate the largest safe session size",
-        description="Emulate A and T from the data at increasing sizes, fit how "
-        "MI(H;O) falls, extrapolate, apply the Fano bound.",
+        help="the attack-validated safe session size (and the paper's Fano reading)",
+        description="Fit the scenario's target, run every attack of the threat model on "
+        "the adversary's view cut into pseudo-users of at most N observations for a grid of "
+        "N, and report the largest N whose advantage (upper confidence bound) stays at or "
+        "below the tolerance for every attack; then the paper's data-only Fano bound of "
+        "MI(H;O).",
     )
     common(p)
+    _add_scenario_options(p)
+    p.add_argument(
+        "--attacks",
+        metavar="A[,A...]",
+        default="",
+        help="attacks of the curve (default: every registered attack of the threat model)",
+    )
+    p.add_argument("--threat", choices=THREATS, default="scores", help="threat model")
+    p.add_argument("--k", type=int, default=10, help="list length (topk and scores hits)")
+    p.add_argument("--grid", metavar="N[,N...]", default=None, help="session sizes N")
+    p.add_argument(
+        "--tolerance", type=float, default=DEFAULT_TOLERANCE, help="tolerance on the advantage"
+    )
+    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples per N")
     p.add_argument(
         "--success",
         type=float,
         default=None,
-        help="adversary success probability (default: the 1/MI bound)",
+        help="adversary success probability of the paper's Fano bound (default: 1/MI)",
     )
-    p.add_argument("--repeats", type=int, default=5, help="random splits per size")
-    p.add_argument("--permutations", type=int, default=10, help="permutation-null size")
+    p.add_argument(
+        "--repeats", type=int, default=5, help="paper's self-evaluation: splits per size"
+    )
+    p.add_argument("--permutations", type=int, default=20, help="permutation-null size of MI")
+    p.add_argument(
+        "--no-extrapolation",
+        action="store_true",
+        help="skip the paper's self-evaluation (MI extrapolated to the full size)",
+    )
     p.set_defaults(func=_cmd_safe_session)
 
     p = sub.add_parser(
@@ -413,9 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attack", choices=tuple(ATTACKS), default="match")
     p.add_argument("--threat", choices=THREATS, default="label")
     p.add_argument("--k", type=int, default=10, help="list length for --threat topk")
-    p.add_argument("--recommender", choices=RECOMMENDERS, default="random_forest")
-    p.add_argument("--overlap", type=float, default=0.5)
-    p.add_argument("--target-size", type=int, default=None)
+    _add_scenario_options(p)
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for CIs")
     for flag, (option, applies) in _attack_flags().items():
         p.add_argument(

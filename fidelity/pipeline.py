@@ -1,7 +1,9 @@
 """The main job: the paper's experiment end to end, with figures, report and JSON.
 
 :func:`reproduce` is what ``fidelity reproduce`` and ``make demo`` run: a sweep
-(:func:`fidelity.experiment.run_sweep`), the self-evaluated safe session size
+(:func:`fidelity.experiment.run_sweep`), the session-length curve and the attack-validated
+safe session size (:func:`fidelity.evaluation.session_curve`, the headline), the paper's
+self-evaluated safe session size
 (:func:`fidelity.safe_session.estimate_safe_session_size`), user-level ROC curves of
 the match attack, the paper's figures, an HTML report and ``results.json``.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,17 +23,25 @@ import pandas as pd
 
 from fidelity._validation import RandomStateLike, warn
 from fidelity.data.tables import Observations, Sessions
-from fidelity.evaluation import AttackRequest, evaluate
+from fidelity.evaluation import (
+    DEFAULT_TOLERANCE,
+    AttackRequest,
+    SessionCurve,
+    evaluate,
+    session_curve,
+)
 from fidelity.experiment import SweepConfig, SweepGrid, run_sweep
 from fidelity.plots import (
     paper_figures,
     plot_mi_estimate,
     plot_roc,
     plot_safe_session_curve,
+    plot_session_curve,
     save_figure,
 )
 from fidelity.report import write_report
 from fidelity.safe_session import SafeSessionEstimate, estimate_safe_session_size
+from fidelity.scenario import Scenario
 from fidelity.split import target_pool_size
 
 logger = logging.getLogger("fidelity")
@@ -44,6 +55,7 @@ class ReproduceOutcome:
 
     results: pd.DataFrame
     safe_session: SafeSessionEstimate
+    session_curve: SessionCurve
     grid: SweepGrid
     data_summary: dict[str, Any]
     out: Path
@@ -54,6 +66,8 @@ class ReproduceOutcome:
     def to_dict(self) -> dict[str, Any]:
         """Machine-readable summary (what ``results.json`` holds, less the rows)."""
         return {
+            "validated_safe_session": self.session_curve.to_dict(),
+            "session_curve": self.session_curve.curve.to_dict(orient="records"),
             "safe_session": self.safe_session.to_dict(),
             "grid": self.grid.to_dict(),
             "data": self.data_summary,
@@ -80,6 +94,25 @@ def grid_for(observations: Observations, grid: SweepGrid | None = None) -> Sweep
     return SweepGrid(target_sizes=sizes)
 
 
+def headline_scenario(grid: SweepGrid, recommender: str, *, overlap: float = 0.5) -> Scenario:
+    """The scenario the report's ROC curves and session-length curve show.
+
+    The sweep row's scenario with the grid's smallest target size (where the target
+    over-fits most), the given overlap, the grid's first seed, its mode, its first
+    mitigation and the recommender's parameters.
+    """
+    sizes = [s for s in grid.target_sizes if s is not None]
+    config = SweepConfig(
+        overlap=overlap,
+        target_size=min(sizes) if sizes else None,
+        recommender=recommender,
+        seed=grid.seeds[0],
+        mode=grid.mode,
+        mitigation=grid.mitigations[0],
+    )
+    return config.scenario(grid.recommender_params)
+
+
 def roc_curves(
     observations: Observations,
     grid: SweepGrid,
@@ -94,19 +127,10 @@ def roc_curves(
     model (:func:`fidelity.evaluation.evaluate`), so the label curve's AUC is that row's
     ``auc`` (when the grid has that overlap).
     """
-    sizes = [s for s in grid.target_sizes if s is not None]
     requests = [AttackRequest("match", "label"), AttackRequest("match", "scores")]
     curves: dict[str, Any] = {}
     for name in grid.recommenders:
-        config = SweepConfig(
-            overlap=overlap,
-            target_size=min(sizes) if sizes else None,
-            recommender=name,
-            seed=grid.seeds[0],
-            mode=grid.mode,
-            mitigation=grid.mitigations[0],
-        )
-        scenario = config.scenario(grid.recommender_params)
+        scenario = headline_scenario(grid, name, overlap=overlap)
         ev = evaluate(observations, scenario, requests, measure_mi=False)
         for request, result in zip(ev.requests, ev.results, strict=True):
             if result.roc is not None:
@@ -123,6 +147,8 @@ def reproduce(
     scheduler: Any = None,
     data_label: str = "",
     success: float | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    curve_attacks: Sequence[AttackRequest | str | tuple] | None = None,
     random_state: RandomStateLike = 0,
     show_progress: bool = True,
 ) -> ReproduceOutcome:
@@ -142,7 +168,12 @@ def reproduce(
     data_label : str
         How the report names the data.
     success : float, optional
-        Adversary success probability for the safe session size.
+        Adversary success probability for the paper's (Fano) safe session size.
+    tolerance : float in (0, 1), default 0.1
+        Advantage tolerance of the attack-validated safe session size.
+    curve_attacks : sequence, optional
+        Attacks of the session-length curve (default: every registered attack under the
+        ``scores`` threat).
     random_state : int, Generator, SeedSequence or None
         Seed of the safe-session self-evaluation. The sweep and the ROC curves use the
         grid's seeds (the ROC curves its first seed, so they are a sweep row's).
@@ -163,12 +194,23 @@ def reproduce(
     table = run_sweep(
         observations, grid, out=out, n_jobs=n_jobs, scheduler=scheduler, show_progress=show_progress
     )
+    scenario = headline_scenario(grid, grid.recommenders[0])
+    logger.info("session-length curve: %s", scenario.to_dict())
+    curve = session_curve(
+        observations,
+        scenario,
+        curve_attacks,
+        tolerance=tolerance,
+        n_permutations=grid.n_permutations,
+        show_progress=show_progress,
+    )
     logger.info("safe session size: self-evaluation on %d users", observations.n_users)
     safe = estimate_safe_session_size(
         observations, success=success, random_state=random_state, show_progress=show_progress
     )
 
-    figures = dict(paper_figures(table))
+    figures = {"session_curve": plot_session_curve(curve)}
+    figures.update(paper_figures(table))
     curves = roc_curves(observations, grid)
     if curves:
         figures["roc"] = plot_roc(curves, title="User-level ROC of the match attack")
@@ -188,6 +230,7 @@ def reproduce(
         results=table,
         figures=figures,
         safe_session=safe,
+        session_curve=curve,
         parameters={
             **grid.to_dict(),
             "success": success,
@@ -200,6 +243,7 @@ def reproduce(
     outcome = ReproduceOutcome(
         results=table,
         safe_session=safe,
+        session_curve=curve,
         grid=grid,
         data_summary=summary,
         out=out,

@@ -80,6 +80,9 @@ _TEMPLATE = Template("""<!DOCTYPE html>
 <main>
 <h1>$title</h1>
 <p class="meta">Generated $timestamp with fidelity $version</p>
+<section id="verdict">
+$verdict
+</section>
 <section id="safe-session">
 $safe
 </section>
@@ -282,9 +285,32 @@ def _safe_block(safe_session: Any) -> str:
     elif above is None:
         body += '<p class="note">No permutation null was given: the MI was not tested.</p>'
     return (
-        '<div class="safe"><div class="label">Safe session size</div>'
+        '<div class="safe"><div class="label">Safe session size from MI(H;O) '
+        "(the paper's data-only Fano reading)</div>"
         f'<div class="big" id="safe-session-size">{html.escape(shown)}</div>'
         f"{body}</div>"
+    )
+
+
+def _verdict_block(curve: Any) -> str:
+    """The headline: the attack-validated safe session size and its one-sentence verdict."""
+    if curve is None:
+        return ""
+    validated = curve.validated
+    scenario = curve.scenario
+    config = (
+        f"Scenario: overlap {scenario.overlap:g}, target size "
+        f"{'all of T' if scenario.target_size is None else scenario.target_size}, "
+        f"{scenario.recommender}, mode {scenario.mode}, mitigation {scenario.mitigation}, "
+        f"seed {scenario.seed}; attacks: {', '.join(r.label for r in curve.requests)}; "
+        f"tolerance on the advantage {validated.tolerance:g} (upper {curve.confidence:.0%} "
+        "bound)."
+    )
+    return (
+        '<div class="safe"><div class="label">Attack-validated safe session size</div>'
+        f'<div class="big" id="validated-size">{html.escape(validated.label)} observations</div>'
+        f'<p id="verdict-sentence"><strong>{html.escape(curve.summary())}</strong></p>'
+        f'<p class="note">{html.escape(config)}</p></div>'
     )
 
 
@@ -353,6 +379,7 @@ def write_report(
     results: pd.DataFrame,
     figures: Mapping[str, Any],
     safe_session: Any = None,
+    session_curve: Any = None,
     parameters: Mapping[str, Any] | None = None,
     data_summary: Mapping[str, Any] | None = None,
     title: str = "fidelity report",
@@ -379,7 +406,10 @@ def write_report(
         when the MI is not above its null: ``above_null`` false, else ``mi_p_value >= 0.05``,
         else ``mi <= mi_null_mean + 2 mi_null_std``, else (curve arrays ``mi``, ``mi_std``,
         ``null_mean``) at the largest measured size ``mi <= null_mean + 2 mi_std``.
-        None shows "not estimated".
+        None shows "not estimated". This is the paper's data-only reading.
+    session_curve : SessionCurve, optional
+        From :func:`fidelity.evaluation.session_curve`: its attack-validated safe session
+        size and verdict lead the report.
     parameters, data_summary : mapping, optional
         Shown as name/value tables (values escaped).
     title : str
@@ -399,6 +429,7 @@ def write_report(
         css=_CSS,
         timestamp=html.escape(datetime.now(UTC).isoformat(timespec="seconds")),
         version=html.escape(versions["fidelity"]),
+        verdict=_verdict_block(session_curve),
         safe=_safe_block(safe_session),
         parameters=_kv_table("parameters", parameters),
         data_summary=_kv_table("data_summary", data_summary),

@@ -53,10 +53,12 @@ def test_info_reads_a_sessions_file_and_keeps_top_items(capsys, tmp_path):
 def test_safe_session_json_has_the_key(capsys):
     code, out, _ = run(
         capsys, "safe-session", "--sessions", "400", "--repeats", "2", "--permutations", "0",
-        "--json", "--quiet",
+        "--recommender", "markov", "--grid", "1,5", "--bootstrap", "20", "--json", "--quiet",
     )  # fmt: skip
     assert code == 0
-    result = json.loads(out)
+    # the validated size leads; the paper's extrapolated Fano size follows
+    assert isinstance(json.loads(out)["validated"]["validated_safe_size"], int)
+    result = json.loads(out)["paper_extrapolation"]
     assert isinstance(result["safe_session_size"], int)
     assert result["safe_session_size_low"] <= result["safe_session_size"]
     assert result["safe_session_size"] <= result["safe_session_size_high"]

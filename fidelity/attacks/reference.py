@@ -80,6 +80,8 @@ class AdversaryModels:
         self, j: int, obs: Observations, threat: str, k: int, *, entropy: bool = False
     ) -> ModelOutputs:
         """Model ``j``'s answers on ``obs`` (the adversary's data) under ``threat`` (cached)."""
+        if not entropy and (j, threat, k, True) in self._outputs:
+            return self._outputs[(j, threat, k, True)]  # a superset of what is asked
         key = (j, threat, k, entropy)
         if key not in self._outputs:
             self._outputs[key] = model_outputs(self.models[j], obs, threat, k, entropy=entropy)

@@ -64,6 +64,10 @@ from fidelity.split import ProviderSplit, paired_user_sets
 
 CLASSIFIERS = ("logistic", "gradient_boosting")
 
+MAX_TRAINING_ROWS = 60_000
+"""At most this many (shadow, group) rows train the attack classifier (a seeded random
+subset when a grouping into short pseudo-users gives more)."""
+
 
 def user_features(outputs: ModelOutputs, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-group feature matrix of a model's answers (groups sorted, one row each).
@@ -125,7 +129,8 @@ class ShadowSignals(AttackSignals):
     Scoring a grouping (users, or pseudo-users of at most N observations) builds the
     per-group features of every shadow and of the target, fits the attack classifier on
     the shadows' rows (a group is a shadow member when its user was in that shadow's
-    training set) and returns its member probability for the target's groups.
+    training set; at most :data:`MAX_TRAINING_ROWS` of them) and returns its member
+    probability for the target's groups.
     """
 
     shadow_outputs: tuple[ModelOutputs, ...] = ()
@@ -148,7 +153,12 @@ class ShadowSignals(AttackSignals):
         seed = np.random.SeedSequence(
             self.classifier_seed.entropy, spawn_key=self.classifier_seed.spawn_key
         )
-        clf = make_classifier(self.classifier, seed).fit(np.vstack(xs), np.concatenate(ys))
+        x, y = np.vstack(xs), np.concatenate(ys)
+        if len(y) > MAX_TRAINING_ROWS:  # short pseudo-users: many rows, one classifier
+            rng = np.random.default_rng(seed.spawn(1)[0])
+            keep = np.sort(rng.choice(len(y), MAX_TRAINING_ROWS, replace=False))
+            x, y = x[keep], y[keep]
+        clf = make_classifier(self.classifier, seed).fit(x, y)
         return users, clf.predict_proba(x_target)[:, 1]
 
 

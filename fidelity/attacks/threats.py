@@ -26,6 +26,8 @@ from fidelity._validation import (
 )
 from fidelity.data.tables import Observations
 from fidelity.recommenders import Recommender, make_recommender
+from fidelity.recommenders._queries import rank_of
+from fidelity.recommenders.base import MAX_DENSE_CELLS
 
 THREATS = ("label", "topk", "scores")
 """Threat models: what the adversary sees of the target's answer."""
@@ -98,6 +100,10 @@ def model_outputs(
     if threat == "label":
         recs = model.recommend(obs.item, obs.timing, k=1)
         return ModelOutputs(hit=recs[:, 0] == obs.next_item)
+    if threat == "scores" and isinstance(model, Recommender):
+        first, inverse = distinct_queries(obs)
+        if len(first) * model.n_items_ <= MAX_DENSE_CELLS:
+            return _dense_score_outputs(model, obs, first, inverse, k, entropy)
     rank = model.rank_next(obs.item, obs.timing, obs.next_item).astype(np.float64)
     hit = rank < k
     if threat == "topk":
@@ -109,3 +115,35 @@ def model_outputs(
         probs = model.score(obs.item[first], obs.timing[first])
         ent = -(probs * log_prob(probs)).sum(axis=1)[inverse]
     return ModelOutputs(hit=hit, rank=rank, log_p=log_p, entropy=ent)
+
+
+def _dense_score_outputs(
+    model: Recommender,
+    obs: Observations,
+    first: np.ndarray,
+    inverse: np.ndarray,
+    k: int,
+    entropy: bool,
+) -> ModelOutputs:
+    """The ``scores`` outputs from one dense pass over the distinct queries.
+
+    The same numbers as ``rank_next``, ``score_next`` and ``score`` (which each evaluate
+    the model again): the ranks of the distinct (query, next song) pairs are computed
+    block by block with the recommenders' tie rule.
+    """
+    probs = model.score(obs.item[first], obs.timing[first])
+    n_items = probs.shape[1]
+    pairs, pair_of_obs = np.unique(inverse * n_items + obs.next_item, return_inverse=True)
+    query, nxt = np.divmod(pairs, n_items)
+    rank_pairs = np.empty(len(pairs), dtype=np.float64)
+    step = max(1, 2**22 // n_items)
+    for start in range(0, len(pairs), step):
+        stop = min(start + step, len(pairs))
+        rank_pairs[start:stop] = rank_of(
+            probs[query[start:stop]], nxt[start:stop], model.popularity_rank_
+        )
+    pair_of_obs = pair_of_obs.reshape(-1)
+    rank = rank_pairs[pair_of_obs]
+    log_p = log_prob(probs[query, nxt])[pair_of_obs]
+    ent = -(probs * log_prob(probs)).sum(axis=1)[inverse] if entropy else None
+    return ModelOutputs(hit=rank < k, rank=rank, log_p=log_p, entropy=ent)

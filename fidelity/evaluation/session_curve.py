@@ -41,7 +41,7 @@ from fidelity._validation import check_positive_int
 from fidelity.attacks import AttackSignals, attacks_for, get_attack, prepare_attack
 from fidelity.audit_metrics import METRICS, audit_metrics
 from fidelity.data.tables import Observations
-from fidelity.evaluation.data_information import data_information
+from fidelity.evaluation.data_information import DataInformation, data_information
 from fidelity.evaluation.evaluate import AttackRequest, as_requests
 from fidelity.evaluation.signal_information import SignalInformation, signal_information
 from fidelity.information import SafeSessionSize
@@ -213,8 +213,9 @@ class SessionCurve(DisplayMixin):
         the sizes evaluated to locate the validated size exactly).
     validated : ValidatedSafeSize
         The attack-validated safe session size (the headline).
-    fano : SafeSessionSize or None
-        The paper's data-only reading: the Fano bound of MI(H;O) between D_A and D_T.
+    information : DataInformation or None
+        The paper's data-only reading: MI(H;O) between D_A and D_T (over (s, s') and the
+        timing the target reads, with its timing attribution) and its Fano size.
     signal_information : tuple of SignalInformation
         The model-aware reading: I(M; S) of each attack's per-observation signal and its
         Fano size (assumes independent observations).
@@ -229,19 +230,30 @@ class SessionCurve(DisplayMixin):
     requests: tuple[AttackRequest, ...]
     curve: pd.DataFrame = field(repr=False)
     validated: ValidatedSafeSize
-    fano: SafeSessionSize | None
+    information: DataInformation | None
     signal_information: tuple[SignalInformation, ...]
     confidence: float
     elapsed_s: float
     signals: tuple[AttackSignals, ...] = field(default=(), repr=False)
 
+    @property
+    def fano(self) -> SafeSessionSize | None:
+        """The data-only Fano size of MI(H;O) (None when MI was not measured)."""
+        return None if self.information is None else self.information.fano
+
     def summary(self) -> str:
         """The validated size's verdict, then the paper's data-only reading."""
         text = self.validated.summary()
-        if self.fano is not None and self.fano.size is not None:
+        fano = self.fano
+        if fano is not None and fano.size is not None:
             text += (
-                f" The paper's data-only Fano bound of MI(H;O) says {self.fano.size} "
+                f" The paper's data-only Fano bound of MI(H;O) says {fano.size} "
                 "(it bounds telling the data distributions apart, not a model's memory)."
+            )
+        elif fano is not None:
+            text += (
+                " The paper's data-only Fano bound gives no size: MI(H;O) cannot be told "
+                "from 0 on these data."
             )
         return text
 
@@ -473,16 +485,16 @@ def session_curve(
     curve = pd.DataFrame(list(agg.rows.values()), columns=list(CURVE_COLUMNS))
     curve = curve.sort_values(["attack", "threat", "n"], kind="stable").reset_index(drop=True)
 
-    fano = None
+    data_info = None
     info: tuple[SignalInformation, ...] = ()
     if measure_mi:
         mi_seed, info_seed = fitted.mi_seed.spawn(2)
-        fano = data_information(
+        data_info = data_information(
             split,
             getattr(fitted.model, "timing_used_", ()),
             n_permutations=n_permutations,
             random_state=mi_seed,
-        ).fano
+        )
         info = tuple(
             signal_information(
                 split,
@@ -499,7 +511,7 @@ def session_curve(
         requests=tuple(requests),
         curve=curve,
         validated=validated,
-        fano=fano,
+        information=data_info,
         signal_information=info,
         confidence=float(confidence),
         elapsed_s=time.perf_counter() - start,

@@ -76,11 +76,16 @@ class SignalInformation(DisplayMixin):
 
     def summary(self) -> str:
         """One sentence."""
-        size = "no bound" if self.fano_size is None else f"{self.fano_size} observations"
-        return (
+        head = (
             f"One observation's {self.attack} ({self.threat}) signal carries "
-            f"{self.mi:.4g} bits about membership; if observations were independent, an "
-            f"adversary would need more than {size} to reach success {self.success:g}."
+            f"{self.mi:.4g} bits about membership"
+        )
+        if self.fano_size is None:
+            return head + "; it gives no Fano bound."
+        return (
+            f"{head}; if observations were independent, Fano's bound would keep the "
+            f"adversary's success below {self.success:g} for up to {self.fano_size} "
+            "observation(s) per user."
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -14,7 +14,8 @@ from typing import Any
 
 from fidelity._validation import check_choice, check_fraction, check_positive_int
 from fidelity.attacks import ATTACKS, THREATS, get_attack
-from fidelity.evaluation import AttackRequest
+from fidelity.evaluation import DEFAULT_TOLERANCE, AttackRequest
+from fidelity.evaluation.session_curve import check_session_grid, check_tolerance
 from fidelity.mitigations import parse_mitigation
 from fidelity.recommenders import RECOMMENDERS
 from fidelity.scenario import Scenario, check_seed
@@ -124,6 +125,17 @@ class SweepGrid:
         Keyword parameters per recommender name, e.g. ``{"random_forest": {"n_estimators": 20}}``.
     n_permutations, n_bootstrap : int
         Permutation-null and bootstrap sizes of the MI estimate (whole users resampled).
+    validated_size : bool, default False
+        Also give each row the attack-validated safe session size of its scenario
+        (:func:`fidelity.evaluation.session_curve` on the row's fitted target, every
+        registered attack of ``session_threat``); columns ``validated_safe_size``,
+        ``validated_at_least``, ``validated_by``, ``validated_limited_by_data``.
+    session_threat : str, default "scores"
+        Threat model of those attacks.
+    session_tolerance : float, default 0.1
+        Advantage tolerance of the validated size.
+    session_grid : tuple of int, optional
+        Session sizes N of the curve (default: roughly geometric up to the longest history).
     """
 
     overlaps: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -138,6 +150,10 @@ class SweepGrid:
     recommender_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     n_permutations: int = 20
     n_bootstrap: int = 20
+    validated_size: bool = False
+    session_threat: str = "scores"
+    session_tolerance: float = DEFAULT_TOLERANCE
+    session_grid: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         names = ("overlaps", "target_sizes", "recommenders", "seeds", "attacks", "threats")
@@ -169,6 +185,12 @@ class SweepGrid:
         check_positive_int("k", self.k)
         check_positive_int("n_permutations", self.n_permutations, minimum=0)
         check_positive_int("n_bootstrap", self.n_bootstrap, minimum=0)
+        if not isinstance(self.validated_size, bool):
+            raise TypeError(f"validated_size must be True or False; got {self.validated_size!r}")
+        check_choice("session_threat", self.session_threat, THREATS)
+        object.__setattr__(self, "session_tolerance", check_tolerance(self.session_tolerance))
+        if self.session_grid is not None:
+            object.__setattr__(self, "session_grid", check_session_grid(self.session_grid))
         if not isinstance(self.recommender_params, Mapping):
             raise TypeError(
                 "recommender_params must map recommender names to parameter mappings; got "

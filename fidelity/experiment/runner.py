@@ -26,7 +26,7 @@ from fidelity._dask import run_tasks
 from fidelity._memory import keep_freed_memory
 from fidelity._validation import check_positive_int
 from fidelity.data.tables import Observations
-from fidelity.evaluation import evaluate
+from fidelity.evaluation import evaluate, session_curve
 from fidelity.experiment.grid import SweepConfig, SweepGrid
 from fidelity.experiment.store import RESULT_COLUMNS, RowStore, row_frame, write_atomic_table
 from fidelity.scenario import Scenario
@@ -51,6 +51,24 @@ def run_scenario(
         n_bootstrap=grid.n_bootstrap,
     )
     rows = evaluation.rows()
+    if grid.validated_size:
+        curve = session_curve(
+            observations,
+            scenario,
+            threat=grid.session_threat,
+            grid=grid.session_grid,
+            tolerance=grid.session_tolerance,
+            measure_mi=False,
+            fitted=evaluation.fitted,
+        )
+        v = curve.validated
+        for row in rows:
+            row.update(
+                validated_safe_size=v.size,
+                validated_at_least=v.at_least,
+                validated_by=v.decided_by,
+                validated_limited_by_data=v.limited_by_data,
+            )
     for row, config in zip(rows, configs, strict=True):
         row["config_id"] = config.config_id
     return [{col: row.get(col, np.nan) for col in RESULT_COLUMNS} for row in rows]

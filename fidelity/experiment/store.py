@@ -13,7 +13,15 @@ from fidelity.evaluation import RESULT_COLUMNS as _ROW_COLUMNS
 
 __all__ = ["RESULT_COLUMNS", "RowStore", "row_frame", "write_atomic_table"]
 
-RESULT_COLUMNS = (*_ROW_COLUMNS, "config_id")
+VALIDATED_COLUMNS = (
+    "validated_safe_size",
+    "validated_at_least",
+    "validated_by",
+    "validated_limited_by_data",
+)
+"""The session-curve columns of a row (``SweepGrid(validated_size=True)``; NaN otherwise)."""
+
+RESULT_COLUMNS = (*_ROW_COLUMNS, *VALIDATED_COLUMNS, "config_id")
 """Columns of the tidy results table, in order."""
 
 
