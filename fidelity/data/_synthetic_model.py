@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Song graph
-SUCCESSOR_DECAY = 0.8  # weight of successor slot j is proportional to 0.8 ** j
+SUCCESSOR_DECAY = 0.4  # weight of successor slot j is proportional to 0.4 ** j
 SUCCESSOR_TEMPER = 0.6  # successors are drawn ∝ P ** 0.6 (spreads the songs' in-degree)
 HABIT_TEMPER = 0.3  # personal chains are drawn ∝ P_taste ** 0.3 (favourites are often niche)
 SKIP_JUMP_SHARPEN = 1.2  # after a skip, jumps are drawn ∝ P_taste ** 1.2 (the taste's hits)
