@@ -352,12 +352,15 @@ def load_interactions(
 
     Notes
     -----
-    The derived features are off by default because a continuous time lets a model
-    recognise the very rows it was trained on: on MovieLens 100K in shared mode, a
-    random forest with ``time_since_previous`` and ``hour_of_day`` gives the match
-    attack an AUC of 1.000, against 0.869 without them. A
-    :class:`~fidelity.FidelityWarning` names any timing feature that identifies rows
-    (see :func:`~fidelity.data.stats.row_identifying_timing`).
+    The derived features are off by default because a time lets a model recognise the
+    very rows (or users) it was trained on. On MovieLens 100K (one session per user,
+    shared mode, overlap 0.5, target 200 users, random forest with 20 trees, seed 0) the
+    match attack's user-level AUC is 0.943 without them and 1.000 with
+    ``time_since_previous``, with ``hour_of_day`` or with both. A
+    :class:`~fidelity.FidelityWarning` names a continuous timing feature that singles
+    out rows (:func:`~fidelity.data.stats.row_identifying_timing`; here
+    ``time_since_previous``, 25 % of the ratings). A categorical one such as the hour
+    can still be a per-user habit that a model memorises: that is not detected.
     """
     timing_cols = _check_names("timing_cols", timing_cols)
     for name, flag in (("time_since_previous", time_since_previous), ("hour_of_day", hour_of_day)):
