@@ -77,6 +77,17 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="cut a user's events into sessions at gaps longer than this (interactions)",
     )
+    g.add_argument(
+        "--time-since-previous",
+        action="store_true",
+        help="derive the timing feature time_since_previous (interactions; off by default: "
+        "a continuous time lets a model recognise its training rows)",
+    )
+    g.add_argument(
+        "--hour-of-day",
+        action="store_true",
+        help="derive the timing feature hour_of_day from a calendar time (interactions)",
+    )
     g.add_argument("--sep", metavar="SEP", default=None, help="field separator of text files")
     g.add_argument(
         "--no-header",
@@ -162,6 +173,8 @@ def load_data(args: argparse.Namespace):
                 session_gap=args.session_gap,
                 sep=args.sep,
                 names=names,
+                time_since_previous=args.time_since_previous,
+                hour_of_day=args.hour_of_day,
             )
     if args.paper_filter:
         sessions = paper_filter(sessions, n_items=args.n_items or 229)

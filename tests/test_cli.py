@@ -30,8 +30,10 @@ def test_info_json_on_synthetic_data(capsys):
     code, out, _ = run(capsys, "info", "--sessions", "300", "--json", "--quiet")
     assert code == 0
     summary = json.loads(out)
-    assert summary["sessions"]["sessions"] == 300
-    assert summary["observations"]["observations"] == 300 * 19
+    # 300 listening sessions drawn; the catalog cut splits some and empties a few
+    assert 250 < summary["sessions"]["users"] <= 300 <= summary["sessions"]["sessions"]
+    sessions = summary["sessions"]
+    assert summary["observations"]["observations"] == sessions["plays"] - sessions["sessions"]
     assert 0 < summary["statistics"]["markov_top1"] < 1
 
 

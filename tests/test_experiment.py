@@ -23,7 +23,7 @@ def observations():
 def grid():
     return SweepGrid(
         overlaps=(0.0, 0.5, 1.0),
-        target_sizes=(100, 400),
+        target_sizes=(200, 400),
         recommenders=("markov",),
         seeds=(0, 1),
         n_permutations=4,
@@ -58,7 +58,7 @@ def test_tp_rises_with_overlap_and_fp_falls(table):
 
 def test_mi_falls_with_target_size(table):
     mi = table.groupby("target_size")["mi"].mean()
-    assert mi.loc[100] > mi.loc[400]
+    assert mi.loc[200] > mi.loc[400]
 
 
 def test_same_numbers_for_any_n_jobs(observations, grid, table):

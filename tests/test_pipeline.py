@@ -69,7 +69,8 @@ def test_results_json_matches_the_table(outcome):
 
 
 def test_default_grid_is_the_papers_when_the_data_allow():
-    big = make_sessions(n_sessions=8200, random_state=0).observations()
+    whole = {"outside_share": 0.0, "full_session_share": 1.0}  # one user per session
+    big = make_sessions(n_sessions=8200, random_state=0, **whole).observations()
     assert grid_for(big).target_sizes == (500, 1000, 2000, 4000)
     small = make_sessions(n_sessions=400, random_state=0).observations()
     with pytest.warns(FidelityWarning, match="target sizes set to"):
