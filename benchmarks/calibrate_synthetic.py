@@ -42,6 +42,10 @@ import pandas as pd
 from fidelity._validation import FidelityWarning
 from fidelity.data import keep_top_items, load_sessions, make_sessions
 from fidelity.data.tables import Observations
+from fidelity.evaluation import AttackRequest, evaluate
+from fidelity.information import mutual_information
+from fidelity.recommenders import cross_validate, make_recommender
+from fidelity.scenario import Scenario, fit_target
 
 MSSD_AIDL = Path("mssd-aidl-sessions-sample") / "mini-spotify-data.csv"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -86,40 +90,35 @@ def evaluate_scenario(
     """Split, fit the target and run ``attacks`` ((name, threat) pairs) for one scenario.
 
     Returns the user-level AUC of each attack (key ``"<name>/<threat>"``) and the plug-in
-    MI(H;O) of the split (key ``"mi"``). This is the only function that uses the
-    scenario API (``fit_target`` + ``run_attack``).
+    MI(H;O) of the split over (s, s') (key ``"mi"``), from the one evaluation of the
+    scenario (:func:`fidelity.evaluation.evaluate`).
     """
-    from fidelity.attacks import run_attack
-    from fidelity.experiment import SweepConfig
-    from fidelity.information import mutual_information
-    from fidelity.target import fit_target
-
-    params = {recommender: dict(recommender_params or {})}
-    config = SweepConfig(
-        overlap=overlap, target_size=target_size, recommender=recommender, seed=seed
+    scenario = Scenario(
+        overlap=overlap,
+        target_size=target_size,
+        recommender=recommender,
+        seed=seed,
+        recommender_params=recommender_params or {},
     )
-    fitted = fit_target(observations, config, params)
-    out = {"mi": mutual_information(fitted.split.adversary, fitted.split.target).plugin}
-    for name, threat in attacks:
-        options = {"n_references": n_references} if name == "reference" else {}
-        result = run_attack(
-            name,
-            fitted.split,
-            fitted.model,
-            threat=threat,
-            recommender=recommender,
-            recommender_params=fitted.params,
-            random_state=fitted.attack_seed,
-            **options,
+    requests = [
+        AttackRequest(
+            name, threat, 1, {"n_references": n_references} if name == "reference" else {}
         )
-        out[f"{name}/{threat}"] = float(result.to_dict()["auc"])
+        for name, threat in attacks
+    ]
+    if not requests:  # the MI only
+        split = fit_target(observations, scenario).split
+        return {"mi": mutual_information(split.adversary, split.target, n_permutations=0).plugin}
+    ev = evaluate(observations, scenario, requests, measure_mi=False)
+    split = ev.fitted.split
+    out = {"mi": mutual_information(split.adversary, split.target, n_permutations=0).plugin}
+    for request, result in zip(ev.requests, ev.results, strict=True):
+        out[f"{request.name}/{request.threat}"] = float(result.to_dict()["auc"])
     return out
 
 
 def measure(observations: Observations, settings: Settings = Settings()) -> dict[str, float]:
     """Every calibration figure of one data set, keyed by figure name."""
-    from fidelity.recommenders import cross_validate, make_recommender
-
     s = settings
     rf = {"n_estimators": s.n_estimators}
     figures: dict[str, float] = {}
