@@ -138,7 +138,10 @@ def check_success(name: str, value: Any) -> float | None:
     """An adversary success probability in (0.5, 1], or None."""
     if value is None:
         return None
-    v = check_fraction(name, value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
     if isinstance(value, bool) or not 0.5 < v <= 1.0:
         raise ValueError(f"{name} must be a probability in (0.5, 1]; got {value!r}")
     return v

@@ -11,165 +11,62 @@ import argparse
 import dataclasses
 import json
 import logging
+import lzma
+import os
 import sys
 import warnings
+import zlib
 from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from fidelity import __version__
+from fidelity import __version__, _cli_data
+from fidelity._cli_data import UsageError, add_data_options, check_data_options
 from fidelity._memory import keep_freed_memory
-from fidelity.attacks import ATTACKS, THREATS
-from fidelity.data import (
-    calibration_stats,
-    keep_top_items,
-    load_interactions,
-    load_mssd,
-    load_sessions,
-    make_sessions,
-    paper_filter,
-    write_mssd_parquet,
+from fidelity._validation import (
+    FidelityWarning,
+    OnceFilter,
+    check_fraction,
+    check_output_dir,
+    check_positive_int,
+    check_success,
+    warn,
 )
+from fidelity.attacks import ATTACKS, THREATS, get_attack
+from fidelity.data import calibration_stats, write_mssd_parquet
 from fidelity.evaluation import AttackRequest, evaluate
-from fidelity.experiment import SweepGrid
+from fidelity.experiment import SweepGrid, SweepInterrupted
 from fidelity.pipeline import grid_for, reproduce
 from fidelity.recommenders import RECOMMENDERS
 from fidelity.safe_session import estimate_safe_session_size
-from fidelity.scenario import Scenario
+from fidelity.scenario import Scenario, check_seed
 
 logger = logging.getLogger("fidelity")
 
-FORMATS = ("mssd", "sessions", "interactions")
+#: Errors that are the input's fault: one line on stderr and exit code 2. OSError covers
+#: unreadable or unwritable paths; EOFError, zlib.error and LZMAError truncated or corrupt
+#: compressed files; ArrowException corrupt Parquet files.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    OSError,
+    EOFError,
+    ImportError,
+    zlib.error,
+    lzma.LZMAError,
+    pa.ArrowException,
+)
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
-
-class UsageError(ValueError):
-    """Bad command-line input (reported in one line, exit code 2)."""
-
-
-# ----------------------------------------------------------------------------- data options
-def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("data options (default: the built-in synthetic data)")
-    g.add_argument("--data", metavar="PATH", help="file, directory or glob of the data")
-    g.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=None,
-        help="mssd: Spotify MSSD log; sessions: plays in session order; "
-        "interactions: timestamped user-item events (default: mssd)",
-    )
-    g.add_argument("--session-col", metavar="C", help="session column (--format sessions)")
-    g.add_argument("--item-col", metavar="C", help="item/song column (sessions, interactions)")
-    g.add_argument(
-        "--user-col", metavar="C", help="user column (interactions; optional for sessions)"
-    )
-    g.add_argument("--time-col", metavar="C", help="timestamp column (interactions)")
-    g.add_argument("--order-col", metavar="C", help="play order column (sessions, optional)")
-    g.add_argument(
-        "--timing-cols", metavar="C[,C...]", default="", help="timing feature columns (sessions)"
-    )
-    g.add_argument(
-        "--session-gap",
-        metavar="SECONDS",
-        type=float,
-        default=None,
-        help="cut a user's events into sessions at gaps longer than this (interactions)",
-    )
-    g.add_argument("--sep", metavar="SEP", default=None, help="field separator of text files")
-    g.add_argument(
-        "--no-header",
-        action="store_true",
-        help="the text file has no header row: name the columns in the order "
-        "given by --user-col/--session-col, --item-col, --time-col/--order-col "
-        "and --timing-cols (e.g. MovieLens u.data)",
-    )
-    g.add_argument(
-        "--paper-filter",
-        action="store_true",
-        help="apply the paper's filter (full sessions of 20 plays, >= 16 listened "
-        "entirely) before --n-items (mssd)",
-    )
-    g.add_argument(
-        "--n-items",
-        metavar="N",
-        type=int,
-        default=None,
-        help="keep the N most played songs and the transitions among them",
-    )
-    g.add_argument(
-        "--sessions",
-        metavar="N",
-        type=int,
-        default=None,
-        help="number of synthetic sessions when --data is not given",
-    )
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-
-
-def _columns(text: str) -> tuple[str, ...]:
-    return tuple(c.strip() for c in text.split(",") if c.strip())
-
-
-def _require(args: argparse.Namespace, *names: str) -> None:
-    missing = [n for n in names if getattr(args, n.replace("-", "_")) is None]
-    if missing:
-        flags = ", ".join(f"--{n}" for n in missing)
-        raise UsageError(f"--format {args.format} needs {flags}")
-
-
-def load_data(args: argparse.Namespace):
-    """Load (and filter) the data the options describe; returns ``Sessions``."""
-    if args.data is None:
-        if args.format is not None:
-            raise UsageError("--format needs --data")
-        kwargs = {} if args.sessions is None else {"n_sessions": args.sessions}
-        sessions = make_sessions(random_state=args.seed, **kwargs)
-    else:
-        fmt = args.format or "mssd"
-        timing = _columns(args.timing_cols)
-        if fmt == "mssd":
-            sessions = load_mssd(args.data)
-        elif fmt == "sessions":
-            _require(args, "session-col", "item-col")
-            names = None
-            if args.no_header:
-                names = [
-                    args.session_col,
-                    args.item_col,
-                    *([args.order_col] if args.order_col else []),
-                    *timing,
-                ]
-            sessions = load_sessions(
-                args.data,
-                session_col=args.session_col,
-                item_col=args.item_col,
-                order_col=args.order_col,
-                timing_cols=timing,
-                user_col=args.user_col,
-                sep=args.sep,
-                names=names,
-            )
-        else:
-            _require(args, "user-col", "item-col", "time-col")
-            names = [args.user_col, args.item_col, args.time_col] if args.no_header else None
-            sessions = load_interactions(
-                args.data,
-                user_col=args.user_col,
-                item_col=args.item_col,
-                time_col=args.time_col,
-                session_gap=args.session_gap,
-                sep=args.sep,
-                names=names,
-            )
-    if args.paper_filter:
-        sessions = paper_filter(sessions, n_items=args.n_items or 229)
-    elif args.n_items is not None:
-        sessions = keep_top_items(sessions, args.n_items)
-    return sessions
-
-
-def _data_label(args: argparse.Namespace) -> str:
-    return "synthetic default (make_sessions)" if args.data is None else str(args.data)
+# the names the lead's commands below use
+load_data = _cli_data.load_data
+_data_label = _cli_data.data_label
 
 
 # ----------------------------------------------------------------------------- commands
@@ -313,6 +210,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         success=args.success,
         random_state=args.seed,
         show_progress=not args.quiet,
+        overwrite=args.overwrite,
     )
     if args.json:
         print(json.dumps(_plain(outcome.to_dict()), indent=2, default=float))
@@ -336,10 +234,88 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- checks
+def _check_reproduce(args: argparse.Namespace) -> None:
+    check_positive_int("--n-jobs", args.n_jobs)
+    check_success("--success", args.success)
+    check_output_dir("--out", args.out, create=False)
+    if args.grid:
+        SweepGrid.from_toml(args.grid)
+    if args.scheduler is not None and args.n_jobs != _N_JOBS_DEFAULT:
+        warn(
+            "--n-jobs does not apply with --scheduler (the Dask cluster's workers run the "
+            "sweep); ignored"
+        )
+
+
+def _check_safe_session(args: argparse.Namespace) -> None:
+    check_success("--success", args.success)
+    check_positive_int("--repeats", args.repeats)
+    check_positive_int("--permutations", args.permutations, minimum=0)
+
+
+def _check_attack(args: argparse.Namespace) -> None:
+    check_fraction("--overlap", args.overlap)
+    if args.target_size is not None:
+        check_positive_int("--target-size", args.target_size)
+    check_positive_int("--k", args.k)
+    check_positive_int("--bootstrap", args.bootstrap, minimum=0)
+    supported = get_attack(args.attack).threats
+    if args.threat not in supported:
+        raise UsageError(
+            f"--threat {args.threat} is not supported by --attack {args.attack}; "
+            f"it supports {list(supported)}"
+        )
+    if args.threat != "topk" and args.k != _K_DEFAULT:
+        warn(f"--k applies to --threat topk only; ignored with --threat {args.threat}")
+    for flag, (_, applies) in _attack_flags().items():
+        if getattr(args, _dest(flag)) is not None and args.attack not in applies:
+            raise UsageError(f"{flag} applies to --attack {' or '.join(applies)} only")
+
+
+def _check_synth(args: argparse.Namespace) -> None:
+    check_positive_int("--sessions", args.sessions_total)
+    check_positive_int("--partition-size", args.partition_size)
+    check_positive_int("--n-items", args.n_items, minimum=2)
+    check_seed("--seed", args.seed)
+    check_output_dir("--out", args.out, create=False)
+
+
+_CHECKS = {
+    "reproduce": _check_reproduce,
+    "safe-session": _check_safe_session,
+    "attack": _check_attack,
+    "synth": _check_synth,
+}
+_N_JOBS_DEFAULT = 2
+_K_DEFAULT = 10
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Check every option of the parsed command line before any work starts.
+
+    Raises a ``ValueError``/``TypeError``/``OSError`` naming the flag for a bad value
+    (exit code 2) and warns (:class:`~fidelity.FidelityWarning`) about options that do
+    not apply.
+    """
+    if hasattr(args, "data"):
+        check_data_options(args)
+    check = _CHECKS.get(args.command)
+    if check is not None:
+        check(args)
+
+
 # ----------------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fidelity`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fidelity",
         description="Measure fidelity leakage of recommender systems: membership inference, "
         "MI(H;O) and the safe session size.",
@@ -349,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
         if data:
-            _add_data_options(p)
+            add_data_options(p)
         p.add_argument("--json", action="store_true", help="print a machine-readable result")
         p.add_argument("--quiet", action="store_true", help="no progress bars or log messages")
         p.add_argument("--verbose", action="store_true", help="debug logging, full tracebacks")
@@ -367,9 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a small grid: overlaps 0, 0.5, 1 and the two smallest target sizes",
     )
-    p.add_argument("--n-jobs", type=int, default=2, help="local worker processes (default 2)")
+    p.add_argument(
+        "--n-jobs", type=int, default=_N_JOBS_DEFAULT, help="local worker processes (default 2)"
+    )
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--out", default="fidelity-output", help="output folder")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="recompute every configuration, replacing the rows in --out (by default a "
+        "rerun resumes, and refuses rows of other data or settings)",
+    )
     p.add_argument(
         "--success",
         type=float,
@@ -412,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--attack", choices=tuple(ATTACKS), default="match")
     p.add_argument("--threat", choices=THREATS, default="label")
-    p.add_argument("--k", type=int, default=10, help="list length for --threat topk")
+    p.add_argument("--k", type=int, default=_K_DEFAULT, help="list length for --threat topk")
     p.add_argument("--recommender", choices=RECOMMENDERS, default="random_forest")
     p.add_argument("--overlap", type=float, default=0.5)
     p.add_argument("--target-size", type=int, default=None)
@@ -447,29 +431,101 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _message(err: BaseException) -> str:
+    """The first line of what ``err`` says (an OSError: what failed and on which path)."""
+    if isinstance(err, OSError) and err.strerror and err.filename is not None:
+        text = f"{err.strerror}: {os.fsdecode(err.filename)!r}"
+        if err.filename2 is not None:
+            text += f" -> {os.fsdecode(err.filename2)!r}"
+    elif isinstance(err, KeyError) and len(err.args) == 1:
+        text = str(err.args[0])
+    elif isinstance(err, (zlib.error, lzma.LZMAError, EOFError)):
+        text = f"corrupt or truncated compressed data ({err})"
+    else:
+        text = str(err)
+    text = text.strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _stdout_gone() -> None:
+    """After a broken pipe (``fidelity info | head -1``): no second error at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _interrupted_message(err: KeyboardInterrupt) -> str:
+    if isinstance(err, SweepInterrupted):
+        return (
+            f"interrupted: {err.n_saved} of {err.n_total} configurations saved; "
+            "rerun the same command to resume"
+        )
+    return "interrupted"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fidelity`` console script.
 
     Run as the script (``argv`` None), the process is fidelity's own, so freed memory
     is kept for reuse (:func:`fidelity._memory.keep_freed_memory`); called from Python
     with an ``argv`` list, the caller's process is left as it is.
+
+    Exit codes: 0 done; 2 bad input (one line on stderr: usage errors, validation errors,
+    unreadable or unwritable paths, corrupt files); 130 interrupted (Ctrl-C: one line,
+    finished sweep rows kept); 141 standard output closed early (a broken pipe); 1 an
+    unexpected error (with its traceback). ``--verbose`` shows every traceback.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors: one line, exit 2 (--help and --version: 0)
+        if exc.code in (0, None):
+            raise
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     if argv is None:
         keep_freed_memory()
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="fidelity: %(message)s")
-    if not args.verbose:
-        warnings.simplefilter("ignore")  # warnings are logged by the fidelity logger
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("fidelity: %(message)s"))
+    handler.addFilter(OnceFilter())  # each message (each warning) printed once
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
     try:
-        return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, TypeError, KeyError) as err:
+        with warnings.catch_warnings():
+            # fidelity's warnings are printed through its logger (once each); others
+            # only with --verbose
+            warnings.simplefilter("ignore", FidelityWarning)
+            if not args.verbose:
+                warnings.simplefilter("ignore")
+            check_args(args)
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return code
+    except KeyboardInterrupt as err:
+        print(_interrupted_message(err), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _stdout_gone()
+        return EXIT_BROKEN_PIPE
+    except USER_ERRORS as err:
         if args.verbose:
             raise
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"fidelity {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        print(f"fidelity {args.command}: error: {_message(err)}", file=sys.stderr)
+        return EXIT_USAGE
+    except (BrokenExecutor, MemoryError) as err:
+        if args.verbose:
+            raise
+        print(f"fidelity {args.command}: error: {_message(err)}", file=sys.stderr)
+        return 1
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        handler.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,6 +31,7 @@ from fidelity.data._columns import (
     _session_users,
     _times,
     _timing_matrix,
+    _warn_duplicates,
 )
 from fidelity.data.io import PathLike, _read_table
 from fidelity.data.tables import TIMING_DTYPE, Sessions
@@ -246,6 +247,12 @@ def load_sessions(
     ------
     FileNotFoundError, ValueError
         As :func:`load_mssd`; also when a session has plays of several users.
+
+    Warns
+    -----
+    FidelityWarning
+        With ``order_col``, when plays repeat a (session, order) pair (the count; they are
+        kept). Without it a repeated play cannot be told from a song played twice.
     """
     timing_cols = _check_names("timing_cols", timing_cols)
     base = [session_col, item_col] + [c for c in (order_col, user_col) if c is not None]
@@ -257,6 +264,7 @@ def load_sessions(
         order = np.argsort(session, kind="stable")
     else:
         _check_ids(frame[order_col], order_col, "order_col")
+        _warn_duplicates(frame, [session_col, order_col], "session and order", "load_sessions")
         try:
             key = pd.factorize(frame[order_col], sort=True)[0]  # rank of the order value
         except TypeError:
@@ -335,13 +343,21 @@ def load_interactions(
     Raises
     ------
     FileNotFoundError, ValueError
-        As :func:`load_mssd`; also when times are missing or unparsable.
+        As :func:`load_mssd`; also when times are missing or unparsable, or when epoch
+        times fall after the year 2200 in ``time_unit`` (milliseconds read as seconds).
+
+    Warns
+    -----
+    FidelityWarning
+        When events repeat the (user, item, time) of an earlier event (the count; they are
+        kept), or when every epoch time falls on 1 January 1970 (seconds read as ms).
     """
     timing_cols = _check_names("timing_cols", timing_cols)
     cols = [user_col, item_col, time_col, *timing_cols]
     frame = _read_table(path, columns=cols, sep=sep, names=names)
     _check_ids(frame[user_col], user_col, "user_col")
     _check_ids(frame[item_col], item_col, "item_col")
+    _warn_duplicates(frame, [user_col, item_col, time_col], "user, item, time", "load_interactions")
     seconds, stamps = _times(frame[time_col], time_col, time_unit)
     gap = _gap_seconds(session_gap, calendar=stamps is not None)
     user, user_ids = _codes(frame[user_col])

@@ -31,6 +31,7 @@ from typing import Any
 
 import loky
 import numpy as np
+from tqdm.auto import tqdm
 
 from fidelity._dask import run_tasks
 from fidelity._memory import keep_freed_memory
@@ -92,6 +93,9 @@ def _init_worker(
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     keep_freed_memory()  # our own process: successive forests reuse faulted-in pages
+    # tqdm's default lock holds a multiprocessing semaphore, which a worker killed on
+    # Ctrl-C would leave to the resource tracker (and its warning); a thread lock will do
+    tqdm.set_lock(threading.RLock())
     warnings.filters[:] = warning_filters
     if log_level is not None:  # the parent shows fidelity's messages: so do we
         handler = logging.StreamHandler(sys.stderr)

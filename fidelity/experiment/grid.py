@@ -16,7 +16,7 @@ from fidelity._validation import check_choice, check_fraction, check_positive_in
 from fidelity.attacks import ATTACKS, THREATS, get_attack
 from fidelity.evaluation import AttackRequest
 from fidelity.mitigations import parse_mitigation
-from fidelity.recommenders import RECOMMENDERS
+from fidelity.recommenders import RECOMMENDERS, make_recommender
 from fidelity.scenario import Scenario, check_seed
 from fidelity.split import MODES
 
@@ -144,6 +144,8 @@ class SweepGrid:
         for name in (*names, "mitigations"):
             object.__setattr__(self, name, _as_tuple(name, getattr(self, name)))
         for c in self.overlaps:
+            if isinstance(c, bool):
+                raise TypeError(f"overlaps must hold numbers in [0, 1]; got {c!r}")
             check_fraction("overlaps", c)
         for size in self.target_sizes:
             if size is not None:
@@ -174,8 +176,17 @@ class SweepGrid:
                 "recommender_params must map recommender names to parameter mappings; got "
                 f"{type(self.recommender_params).__name__}"
             )
-        for name in self.recommender_params:
+        for name, params in self.recommender_params.items():
             check_choice("recommender_params", name, tuple(RECOMMENDERS))
+            if not isinstance(params, Mapping):
+                raise TypeError(
+                    f"recommender_params[{name!r}] must map parameter names to values; got "
+                    f"{type(params).__name__} {params!r}"
+                )
+            try:  # a parameter the recommender does not take fails now, not after a sweep
+                make_recommender(name, **params)
+            except TypeError as err:
+                raise TypeError(f"recommender_params[{name!r}]: {err}") from None
         object.__setattr__(
             self, "recommender_params", {k: dict(v) for k, v in self.recommender_params.items()}
         )

@@ -1,0 +1,286 @@
+"""The data options of the ``fidelity`` command: flags, their checks, and loading.
+
+Every command shares these options; without ``--data`` the built-in synthetic data are
+used. :func:`check_data_options` runs before any work: it refuses bad values in one line
+(naming the flag) and warns once about each option given where it does not apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from fidelity._validation import check_positive_int, warn
+from fidelity.data import (
+    keep_top_items,
+    load_interactions,
+    load_mssd,
+    load_sessions,
+    make_sessions,
+    paper_filter,
+)
+from fidelity.data.io import positional_names
+from fidelity.data.tables import Sessions
+from fidelity.scenario import check_seed
+
+__all__ = [
+    "FORMATS",
+    "TIME_UNITS",
+    "UsageError",
+    "add_data_options",
+    "check_data_options",
+    "data_label",
+    "load_data",
+]
+
+FORMATS = ("mssd", "sessions", "interactions")
+TIME_UNITS = ("s", "ms", "us", "ns", "none")
+
+#: Data options that apply to some formats only: destination -> (flag, formats).
+_APPLIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "session_col": ("--session-col", ("sessions",)),
+    "item_col": ("--item-col", ("sessions", "interactions")),
+    "user_col": ("--user-col", ("sessions", "interactions")),
+    "time_col": ("--time-col", ("interactions",)),
+    "order_col": ("--order-col", ("sessions",)),
+    "timing_cols": ("--timing-cols", ("sessions", "interactions")),
+    "session_gap": ("--session-gap", ("interactions",)),
+    "time_unit": ("--time-unit", ("interactions",)),
+    "names": ("--names", ("sessions", "interactions")),
+    "no_header": ("--no-header", ("sessions", "interactions")),
+    "sep": ("--sep", FORMATS),
+}
+_ESCAPES = {"\\t": "\t", "tab": "\t", "\\s+": r"\s+"}
+
+
+class UsageError(ValueError):
+    """Bad command-line input (reported in one line, exit code 2)."""
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Add the shared data options to ``parser``."""
+    g = parser.add_argument_group("data options (default: the built-in synthetic data)")
+    g.add_argument("--data", metavar="PATH", help="file, directory or glob of the data")
+    g.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="mssd: Spotify MSSD log; sessions: plays in session order; "
+        "interactions: timestamped user-item events (default: mssd)",
+    )
+    g.add_argument("--session-col", metavar="C", help="session column (--format sessions)")
+    g.add_argument("--item-col", metavar="C", help="item/song column (sessions, interactions)")
+    g.add_argument(
+        "--user-col", metavar="C", help="user column (interactions; optional for sessions)"
+    )
+    g.add_argument("--time-col", metavar="C", help="timestamp column (interactions)")
+    g.add_argument("--order-col", metavar="C", help="play order column (sessions, optional)")
+    g.add_argument(
+        "--timing-cols",
+        metavar="C[,C...]",
+        default=None,
+        help="timing feature columns (sessions; extra numeric columns for interactions)",
+    )
+    g.add_argument(
+        "--session-gap",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="cut a user's events into sessions at gaps longer than this (interactions)",
+    )
+    g.add_argument(
+        "--time-unit",
+        choices=TIME_UNITS,
+        default=None,
+        help="unit of a numeric time column counted from the Unix epoch (interactions; "
+        "default s; none: plain numbers, --session-gap in the same units)",
+    )
+    g.add_argument(
+        "--sep",
+        metavar="SEP",
+        default=None,
+        help="field separator of text files (default: sniffed; '\\t' or tab for a tab)",
+    )
+    g.add_argument(
+        "--names",
+        metavar="C[,C...]",
+        default=None,
+        help="names of all the columns of a text file without a header row, in file "
+        "order (e.g. user,item,rating,time for MovieLens u.data)",
+    )
+    g.add_argument(
+        "--no-header",
+        action="store_true",
+        help="the text file has no header row; without --names its columns are named "
+        "by position: 0, 1, 2, ... (e.g. --user-col 0 --item-col 1 --time-col 3)",
+    )
+    g.add_argument(
+        "--paper-filter",
+        action="store_true",
+        help="apply the paper's filter (full sessions of 20 plays, >= 16 listened "
+        "entirely) before --n-items (mssd)",
+    )
+    g.add_argument(
+        "--n-items",
+        metavar="N",
+        type=int,
+        default=None,
+        help="keep the N most played songs and the transitions among them",
+    )
+    g.add_argument(
+        "--sessions",
+        metavar="N",
+        type=int,
+        default=None,
+        help="number of synthetic sessions when --data is not given",
+    )
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _columns(text: str | None, flag: str) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    cols = tuple(c.strip() for c in text.split(","))
+    if not all(cols):
+        raise UsageError(f"{flag} must be column names separated by commas; got {text!r}")
+    repeated = sorted({c for c in cols if cols.count(c) > 1})
+    if repeated:
+        raise UsageError(f"{flag} names column(s) {repeated} more than once; got {text!r}")
+    return cols
+
+
+def _given(args: argparse.Namespace, dest: str) -> bool:
+    value = getattr(args, dest, None)
+    return value is not None and value is not False
+
+
+def _sep(args: argparse.Namespace) -> str | None:
+    if args.sep is None:
+        return None
+    if args.sep == "":
+        raise UsageError("--sep must not be empty; give the field separator, e.g. ',' or '\\t'")
+    return _ESCAPES.get(args.sep, args.sep)
+
+
+def check_data_options(args: argparse.Namespace) -> None:
+    """Check the data options before any work: errors for bad values, warnings for options
+    that do not apply (each names the flag)."""
+    check_seed("--seed", args.seed)
+    if args.sessions is not None:
+        check_positive_int("--sessions", args.sessions)
+    if args.n_items is not None:
+        check_positive_int("--n-items", args.n_items)
+    if args.session_gap is not None and not (
+        math.isfinite(args.session_gap) and args.session_gap > 0
+    ):
+        raise UsageError(
+            f"--session-gap must be a positive number of seconds; got {args.session_gap}"
+        )
+    _columns(args.timing_cols, "--timing-cols")
+    names = _columns(args.names, "--names")
+    _sep(args)
+    if args.data is None:
+        if args.format is not None:
+            raise UsageError("--format needs --data")
+        for dest, (flag, _) in _APPLIES.items():
+            if _given(args, dest):
+                warn(f"{flag} applies to --data only (the synthetic data have no file); ignored")
+        if args.paper_filter:
+            warn("--paper-filter applies to MSSD data (--data) only; ignored")
+        return
+    if args.sessions is not None:
+        warn("--sessions applies to the synthetic data only (without --data); ignored")
+    fmt = args.format or "mssd"
+    for dest, (flag, formats) in _APPLIES.items():
+        if fmt not in formats and _given(args, dest):
+            extra = " (the MSSD format has its own timing columns)" if dest == "timing_cols" else ""
+            warn(f"{flag} does not apply to --format {fmt}{extra}; ignored")
+    if fmt == "mssd":
+        return
+    if fmt == "sessions":
+        needed = ["session_col", "item_col"]
+    else:
+        needed = ["user_col", "item_col", "time_col"]
+    missing = [_APPLIES[n][0] for n in needed if getattr(args, n) is None]
+    if missing:
+        raise UsageError(f"--format {fmt} needs {', '.join(missing)}")
+    column_flags = [
+        (flag, getattr(args, dest))
+        for dest, (flag, formats) in _APPLIES.items()
+        if dest in ("session_col", "item_col", "user_col", "time_col", "order_col")
+        and fmt in formats
+        and getattr(args, dest) is not None
+    ]
+    if args.no_header and not names:
+        for flag, col in column_flags:
+            if not col.isdigit():
+                raise UsageError(
+                    f"{flag} {col!r}: with --no-header and no --names the columns are named "
+                    "by position (0, 1, 2, ...); give a position or name every column with "
+                    "--names"
+                )
+    if names:
+        used = [
+            (flag, getattr(args, dest))
+            for dest, (flag, _) in _APPLIES.items()
+            if dest in ("session_col", "item_col", "user_col", "time_col", "order_col")
+            and fmt in _APPLIES[dest][1]
+            and getattr(args, dest) is not None
+        ]
+        used += [("--timing-cols", c) for c in _columns(args.timing_cols, "--timing-cols")]
+        for flag, col in used:
+            if col not in names:
+                raise UsageError(f"{flag} {col!r} is not one of --names {list(names)}")
+
+
+def load_data(args: argparse.Namespace) -> Sessions:
+    """Load (and filter) the data the options describe; returns ``Sessions``."""
+    if args.data is None:
+        kwargs = {} if args.sessions is None else {"n_sessions": args.sessions}
+        sessions = make_sessions(random_state=args.seed, **kwargs)
+    else:
+        fmt = args.format or "mssd"
+        sep = _sep(args)
+        timing = _columns(args.timing_cols, "--timing-cols")
+        names: Any = _columns(args.names, "--names") or None
+        if names is None and args.no_header and fmt != "mssd":
+            names = positional_names(args.data, sep=sep)
+        if fmt == "mssd":
+            sessions = load_mssd(args.data, sep=sep)
+        elif fmt == "sessions":
+            sessions = load_sessions(
+                args.data,
+                session_col=args.session_col,
+                item_col=args.item_col,
+                order_col=args.order_col,
+                timing_cols=timing,
+                user_col=args.user_col,
+                sep=sep,
+                names=names,
+            )
+        else:
+            unit: dict[str, Any] = {}
+            if args.time_unit is not None:
+                unit["time_unit"] = None if args.time_unit == "none" else args.time_unit
+            sessions = load_interactions(
+                args.data,
+                user_col=args.user_col,
+                item_col=args.item_col,
+                time_col=args.time_col,
+                session_gap=args.session_gap,
+                sep=sep,
+                names=names,
+                timing_cols=timing,
+                **unit,
+            )
+    if args.paper_filter:
+        sessions = paper_filter(sessions, n_items=args.n_items or 229)
+    elif args.n_items is not None:
+        sessions = keep_top_items(sessions, args.n_items)
+    return sessions
+
+
+def data_label(args: argparse.Namespace) -> str:
+    """How reports name the data of these options."""
+    return "synthetic default (make_sessions)" if args.data is None else str(args.data)
