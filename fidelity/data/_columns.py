@@ -158,9 +158,9 @@ def _epoch_stamps(values: pd.Series, column: str, time_unit: str) -> pd.Series:
             f"({_largest(values)}) falls in the year {stamps.max().year}{hint}"
         )
     coarser = _COARSER.get(time_unit) if time_unit in ("ms", "us", "ns") else None
-    if coarser and len(stamps) and stamps.max() < pd.Timestamp("1970-01-02", tz="UTC"):
+    if coarser and len(stamps) and stamps.max() < pd.Timestamp("1970-02-01", tz="UTC"):
         warn(
-            f"time_col={column!r}: with time_unit={time_unit!r} every time falls on 1 January "
+            f"time_col={column!r}: with time_unit={time_unit!r} every time falls in January "
             f"1970 (largest {_largest(values)}); are they in {coarser} (time_unit={coarser!r})?"
         )
     return stamps

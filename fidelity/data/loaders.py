@@ -350,7 +350,8 @@ def load_interactions(
     -----
     FidelityWarning
         When events repeat the (user, item, time) of an earlier event (the count; they are
-        kept), or when every epoch time falls on 1 January 1970 (seconds read as ms).
+        kept), or when every epoch time in ms/us/ns falls in January 1970 (seconds read
+        as milliseconds).
     """
     timing_cols = _check_names("timing_cols", timing_cols)
     cols = [user_col, item_col, time_col, *timing_cols]
