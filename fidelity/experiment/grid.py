@@ -211,9 +211,12 @@ class SweepGrid:
             raise ValueError(
                 f"grid file {str(path)!r}: unknown key(s) {unknown}; allowed: {sorted(known)}"
             )
-        if "target_sizes" in data:
+        if "target_sizes" in data and isinstance(data["target_sizes"], list):
             data["target_sizes"] = [None if s == "all" else s for s in data["target_sizes"]]
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"grid file {str(path)!r}: {err}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for reports and ``results.json``)."""
