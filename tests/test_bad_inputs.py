@@ -818,3 +818,30 @@ def test_the_suite_covers_enough_inputs_and_classes():
     assert len({c.id for c in CLI_CASES}) == len(CLI_CASES)
     assert len({c.id for c in API_CASES}) == len(API_CASES)
     assert len(cli) >= 9 and len(api) >= 6, (cli, api)
+
+
+# ----------------------------------------------------------------------------- as root
+# The suite runs as root in CI, where no folder or file is unwritable or unreadable; these
+# two inputs are made by refusing the permission where the code asks for it.
+def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import fidelity._validation as validation
+
+    monkeypatch.setattr(validation.os, "access", lambda path, mode: False)
+    code = main(["reproduce", "--out", str(tmp_path / "run"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "--out=" in err and "no permission to write in" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unreadable_data_file_is_one_line(tmp_path, capsys, monkeypatch):
+    import fidelity.cli as cli
+
+    def unreadable(args):
+        raise PermissionError(13, "Permission denied", args.data)
+
+    monkeypatch.setattr(cli, "load_data", unreadable)
+    code = main(["info", "--data", str(tmp_path / "plays.csv"), "--format", "mssd", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"fidelity info: error: Permission denied: '{tmp_path / 'plays.csv'}'\n"

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -146,6 +147,35 @@ def test_workers_keep_freed_memory_and_are_other_processes():
     assert all(r["keeps_freed_memory"] is expected for r in rows)
 
 
+def _dies(observations, scenario, configs, grid):
+    os._exit(3)  # a worker killed from outside (out of memory, ...)
+
+
+def test_a_worker_that_dies_fails_the_sweep_and_takes_the_others_down():
+    observations = make_sessions(n_sessions=200, random_state=0).observations()
+    grid = SweepGrid(overlaps=(0.0, 0.5, 1.0), target_sizes=(20,), recommenders=("markov",))
+    before = set(_children(os.getpid()))
+    with pytest.raises(BrokenExecutor):
+        for _ in execute(observations, grid, grid.scenarios(), _dies, n_jobs=2, scheduler=None):
+            pass
+    assert _wait_for(lambda: not (set(_children(os.getpid())) - before), timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    """Live worker processes of ``pid`` (not the resource trackers, which outlive a pool)."""
+    found = []
+    for p in Path("/proc").iterdir():
+        if not (p.name.isdigit() and _safe_parent(int(p.name)) == pid and _alive(int(p.name))):
+            continue
+        try:
+            cmdline = (p / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"resource_tracker" not in cmdline:
+            found.append(int(p.name))
+    return found
+
+
 INTERRUPTED = re.compile(
     r"^interrupted: (\d+) of (\d+) configurations saved; rerun the same command to resume$"
 )
@@ -161,11 +191,7 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_rerun_resumes(tmp_path):
     if not _wait_for(lambda: len(list(rows.glob("*.parquet"))) >= 1, timeout=400, step=0.2):
         proc.kill()
         pytest.fail("no row within 400 s")
-    workers = [
-        int(p.name)
-        for p in Path("/proc").iterdir()
-        if p.name.isdigit() and _safe_parent(int(p.name)) == proc.pid
-    ]
+    workers = _children(proc.pid)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole group
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
