@@ -64,7 +64,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
-# the names the lead's commands below use
+# used by the commands below
 load_data = _cli_data.load_data
 _data_label = _cli_data.data_label
 
@@ -452,7 +452,7 @@ def _stdout_gone() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass
 
 
@@ -474,8 +474,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit codes: 0 done; 2 bad input (one line on stderr: usage errors, validation errors,
     unreadable or unwritable paths, corrupt files); 130 interrupted (Ctrl-C: one line,
-    finished sweep rows kept); 141 standard output closed early (a broken pipe); 1 an
-    unexpected error (with its traceback). ``--verbose`` shows every traceback.
+    finished sweep rows kept); 141 standard output closed early (a broken pipe); 1 a
+    worker process died or memory ran out (one line), or an unexpected error (with its
+    traceback). ``--verbose`` shows every traceback.
     """
     parser = build_parser()
     try:

@@ -148,8 +148,13 @@ def test_duplicated_events_warn_with_their_count(tmp_path):
 
 def test_duplicated_plays_warn_with_their_count(tmp_path):
     path = _write(tmp_path / "p.csv", "s,i,o\n1,10,0\n1,11,1\n1,11,1\n2,3,0\n")
-    with pytest.warns(FidelityWarning, match=r"load_sessions: 1 row\(s\) repeat the session"):
+    with pytest.warns(FidelityWarning, match=r"load_sessions: 1 row\(s\) repeat the values"):
         load_sessions(path, session_col="s", item_col="i", order_col="o")
+    # a tie on the order with another song is not a duplicate
+    tie = _write(tmp_path / "tie.csv", "s,i,o\n1,10,0\n1,11,0\n2,3,0\n2,4,1\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_sessions(tie, session_col="s", item_col="i", order_col="o")
 
 
 def test_a_file_given_twice_in_a_folder_warns(tmp_path):

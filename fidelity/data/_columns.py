@@ -197,7 +197,7 @@ def _warn_duplicates(frame: pd.DataFrame, columns: list[str], what: str, loader:
     if n:
         warn(
             f"{loader}: {n} row(s) repeat the {what} ({', '.join(map(repr, columns))}) of an "
-            f"earlier row; kept as they are: drop duplicates first if the data hold some "
+            "earlier row; kept as they are: drop duplicates first if the data hold some "
             "(a file read twice?)"
         )
 

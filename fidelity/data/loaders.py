@@ -251,8 +251,10 @@ def load_sessions(
     Warns
     -----
     FidelityWarning
-        With ``order_col``, when plays repeat a (session, order) pair (the count; they are
-        kept). Without it a repeated play cannot be told from a song played twice.
+        With ``order_col``, when plays repeat an earlier play in every column read (same
+        session, order, item, ...; the count; they are kept). Ties on the order with other
+        values are not duplicates, and without ``order_col`` a repeated play cannot be told
+        from a song played twice.
     """
     timing_cols = _check_names("timing_cols", timing_cols)
     base = [session_col, item_col] + [c for c in (order_col, user_col) if c is not None]
@@ -264,7 +266,7 @@ def load_sessions(
         order = np.argsort(session, kind="stable")
     else:
         _check_ids(frame[order_col], order_col, "order_col")
-        _warn_duplicates(frame, [session_col, order_col], "session and order", "load_sessions")
+        _warn_duplicates(frame, list(frame.columns), "values of every column", "load_sessions")
         try:
             key = pd.factorize(frame[order_col], sort=True)[0]  # rank of the order value
         except TypeError:
