@@ -23,26 +23,26 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from fidelity import __version__, _cli_data
-from fidelity._cli_data import UsageError, add_data_options, check_data_options
-from fidelity._memory import keep_freed_memory
-from fidelity._validation import (
-    FidelityWarning,
-    OnceFilter,
-    check_fraction,
-    check_output_dir,
-    check_positive_int,
-    check_success,
-    warn,
+from fidelity import __version__, _cli_options
+from fidelity._cli_options import (
+    K_DEFAULT,
+    N_JOBS_DEFAULT,
+    UsageError,
+    add_data_options,
+    attack_flags,
+    check_args,
+    dest,
 )
-from fidelity.attacks import ATTACKS, THREATS, get_attack
+from fidelity._memory import keep_freed_memory
+from fidelity._validation import FidelityWarning, OnceFilter
+from fidelity.attacks import ATTACKS, THREATS
 from fidelity.data import calibration_stats, write_mssd_parquet
 from fidelity.evaluation import AttackRequest, evaluate
 from fidelity.experiment import SweepGrid, SweepInterrupted
 from fidelity.pipeline import grid_for, reproduce
 from fidelity.recommenders import RECOMMENDERS
 from fidelity.safe_session import estimate_safe_session_size
-from fidelity.scenario import Scenario, check_seed
+from fidelity.scenario import Scenario
 
 logger = logging.getLogger("fidelity")
 
@@ -65,8 +65,10 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 # used by the commands below
-load_data = _cli_data.load_data
-_data_label = _cli_data.data_label
+load_data = _cli_options.load_data
+_data_label = _cli_options.data_label
+_attack_flags = attack_flags
+_dest = dest
 
 
 # ----------------------------------------------------------------------------- commands
@@ -129,16 +131,6 @@ def _cmd_safe_session(args: argparse.Namespace) -> int:
     return 0
 
 
-def _attack_flags() -> dict[str, tuple[Any, list[str]]]:
-    """Command-line flags of the registered attacks' options: flag -> (option, attacks)."""
-    flags: dict[str, tuple[Any, list[str]]] = {}
-    for name, spec in ATTACKS.items():
-        for option in spec.options:
-            if option.cli:
-                flags.setdefault(option.cli_flag, (option, []))[1].append(name)
-    return flags
-
-
 def _cmd_attack(args: argparse.Namespace) -> int:
     obs = load_data(args).observations()
     options: dict[str, Any] = {}
@@ -182,10 +174,6 @@ def _cmd_attack(args: argparse.Namespace) -> int:
         for key, value in out.items():
             print(f"{key:<24} {value:.4g}" if isinstance(value, float) else f"{key:<24} {value}")
     return 0
-
-
-def _dest(flag: str) -> str:
-    return flag.lstrip("-").replace("-", "_")
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
@@ -234,77 +222,6 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-# ----------------------------------------------------------------------------- checks
-def _check_reproduce(args: argparse.Namespace) -> None:
-    check_positive_int("--n-jobs", args.n_jobs)
-    check_success("--success", args.success)
-    check_output_dir("--out", args.out, create=False)
-    if args.grid:
-        SweepGrid.from_toml(args.grid)
-    if args.scheduler is not None and args.n_jobs != _N_JOBS_DEFAULT:
-        warn(
-            "--n-jobs does not apply with --scheduler (the Dask cluster's workers run the "
-            "sweep); ignored"
-        )
-
-
-def _check_safe_session(args: argparse.Namespace) -> None:
-    check_success("--success", args.success)
-    check_positive_int("--repeats", args.repeats)
-    check_positive_int("--permutations", args.permutations, minimum=0)
-
-
-def _check_attack(args: argparse.Namespace) -> None:
-    check_fraction("--overlap", args.overlap)
-    if args.target_size is not None:
-        check_positive_int("--target-size", args.target_size)
-    check_positive_int("--k", args.k)
-    check_positive_int("--bootstrap", args.bootstrap, minimum=0)
-    supported = get_attack(args.attack).threats
-    if args.threat not in supported:
-        raise UsageError(
-            f"--threat {args.threat} is not supported by --attack {args.attack}; "
-            f"it supports {list(supported)}"
-        )
-    if args.threat != "topk" and args.k != _K_DEFAULT:
-        warn(f"--k applies to --threat topk only; ignored with --threat {args.threat}")
-    for flag, (_, applies) in _attack_flags().items():
-        if getattr(args, _dest(flag)) is not None and args.attack not in applies:
-            raise UsageError(f"{flag} applies to --attack {' or '.join(applies)} only")
-
-
-def _check_synth(args: argparse.Namespace) -> None:
-    check_positive_int("--sessions", args.sessions_total)
-    check_positive_int("--partition-size", args.partition_size)
-    check_positive_int("--n-items", args.n_items, minimum=2)
-    check_seed("--seed", args.seed)
-    check_output_dir("--out", args.out, create=False)
-
-
-_CHECKS = {
-    "reproduce": _check_reproduce,
-    "safe-session": _check_safe_session,
-    "attack": _check_attack,
-    "synth": _check_synth,
-}
-_N_JOBS_DEFAULT = 2
-_K_DEFAULT = 10
-
-
-def check_args(args: argparse.Namespace) -> None:
-    """Check every option of the parsed command line before any work starts.
-
-    Raises a ``ValueError``/``TypeError``/``OSError`` naming the flag for a bad value
-    (exit code 2) and warns (:class:`~fidelity.FidelityWarning`) about options that do
-    not apply.
-    """
-    if hasattr(args, "data"):
-        check_data_options(args)
-    check = _CHECKS.get(args.command)
-    if check is not None:
-        check(args)
-
-
 # ----------------------------------------------------------------------------- parser
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (exit code 2)."""
@@ -344,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a small grid: overlaps 0, 0.5, 1 and the two smallest target sizes",
     )
     p.add_argument(
-        "--n-jobs", type=int, default=_N_JOBS_DEFAULT, help="local worker processes (default 2)"
+        "--n-jobs", type=int, default=N_JOBS_DEFAULT, help="local worker processes (default 2)"
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p.add_argument("--out", default="fidelity-output", help="output folder")
@@ -396,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--attack", choices=tuple(ATTACKS), default="match")
     p.add_argument("--threat", choices=THREATS, default="label")
-    p.add_argument("--k", type=int, default=_K_DEFAULT, help="list length for --threat topk")
+    p.add_argument("--k", type=int, default=K_DEFAULT, help="list length for --threat topk")
     p.add_argument("--recommender", choices=RECOMMENDERS, default="random_forest")
     p.add_argument("--overlap", type=float, default=0.5)
     p.add_argument("--target-size", type=int, default=None)

@@ -1,8 +1,8 @@
-"""The data options of the ``fidelity`` command: flags, their checks, and loading.
+"""The options of the ``fidelity`` command: the shared data options, loading, and checks.
 
-Every command shares these options; without ``--data`` the built-in synthetic data are
-used. :func:`check_data_options` runs before any work: it refuses bad values in one line
-(naming the flag) and warns once about each option given where it does not apply.
+Every command shares the data options; without ``--data`` the built-in synthetic data are
+used. :func:`check_args` runs before any work: it refuses bad values of every option in
+one line (naming the flag) and warns once about each option given where it does not apply.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ import argparse
 import math
 from typing import Any
 
-from fidelity._validation import check_positive_int, warn
+from fidelity._validation import (
+    check_fraction,
+    check_output_dir,
+    check_positive_int,
+    check_success,
+    warn,
+)
+from fidelity.attacks import ATTACKS, get_attack
 from fidelity.data import (
     keep_top_items,
     load_interactions,
@@ -22,19 +29,29 @@ from fidelity.data import (
 )
 from fidelity.data.io import positional_names
 from fidelity.data.tables import Sessions
+from fidelity.experiment import SweepGrid
 from fidelity.scenario import check_seed
 
 __all__ = [
     "FORMATS",
+    "K_DEFAULT",
+    "N_JOBS_DEFAULT",
     "TIME_UNITS",
     "UsageError",
     "add_data_options",
+    "attack_flags",
+    "check_args",
     "check_data_options",
     "data_label",
+    "dest",
     "load_data",
 ]
 
 FORMATS = ("mssd", "sessions", "interactions")
+#: Defaults of ``reproduce --n-jobs`` and ``attack --k`` (a warning when given where they
+#: do not apply compares with them).
+N_JOBS_DEFAULT = 2
+K_DEFAULT = 10
 TIME_UNITS = ("s", "ms", "us", "ns", "none")
 
 #: Data options that apply to some formats only: destination -> (flag, formats).
@@ -284,3 +301,87 @@ def load_data(args: argparse.Namespace) -> Sessions:
 def data_label(args: argparse.Namespace) -> str:
     """How reports name the data of these options."""
     return "synthetic default (make_sessions)" if args.data is None else str(args.data)
+
+
+# ----------------------------------------------------------------------------- commands
+def attack_flags() -> dict[str, tuple[Any, list[str]]]:
+    """Command-line flags of the registered attacks' options: flag -> (option, attacks)."""
+    flags: dict[str, tuple[Any, list[str]]] = {}
+    for name, spec in ATTACKS.items():
+        for option in spec.options:
+            if option.cli:
+                flags.setdefault(option.cli_flag, (option, []))[1].append(name)
+    return flags
+
+
+def dest(flag: str) -> str:
+    """The argparse destination of ``flag``."""
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _check_reproduce(args: argparse.Namespace) -> None:
+    check_positive_int("--n-jobs", args.n_jobs)
+    check_success("--success", args.success)
+    check_output_dir("--out", args.out, create=False)
+    if args.grid:
+        SweepGrid.from_toml(args.grid)
+    if args.scheduler is not None and args.n_jobs != N_JOBS_DEFAULT:
+        warn(
+            "--n-jobs does not apply with --scheduler (the Dask cluster's workers run the "
+            "sweep); ignored"
+        )
+
+
+def _check_safe_session(args: argparse.Namespace) -> None:
+    check_success("--success", args.success)
+    check_positive_int("--repeats", args.repeats)
+    check_positive_int("--permutations", args.permutations, minimum=0)
+
+
+def _check_attack(args: argparse.Namespace) -> None:
+    check_fraction("--overlap", args.overlap)
+    if args.target_size is not None:
+        check_positive_int("--target-size", args.target_size)
+    check_positive_int("--k", args.k)
+    check_positive_int("--bootstrap", args.bootstrap, minimum=0)
+    supported = get_attack(args.attack).threats
+    if args.threat not in supported:
+        raise UsageError(
+            f"--threat {args.threat} is not supported by --attack {args.attack}; "
+            f"it supports {list(supported)}"
+        )
+    if args.threat != "topk" and args.k != K_DEFAULT:
+        warn(f"--k applies to --threat topk only; ignored with --threat {args.threat}")
+    for flag, (_, applies) in attack_flags().items():
+        if getattr(args, dest(flag)) is not None and args.attack not in applies:
+            raise UsageError(f"{flag} applies to --attack {' or '.join(applies)} only")
+
+
+def _check_synth(args: argparse.Namespace) -> None:
+    check_positive_int("--sessions", args.sessions_total)
+    check_positive_int("--partition-size", args.partition_size)
+    check_positive_int("--n-items", args.n_items, minimum=2)
+    check_seed("--seed", args.seed)
+    check_output_dir("--out", args.out, create=False)
+
+
+_CHECKS = {
+    "reproduce": _check_reproduce,
+    "safe-session": _check_safe_session,
+    "attack": _check_attack,
+    "synth": _check_synth,
+}
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Check every option of the parsed command line before any work starts.
+
+    Raises a ``ValueError``/``TypeError``/``OSError`` naming the flag for a bad value
+    (exit code 2) and warns (:class:`~fidelity.FidelityWarning`) about options that do
+    not apply.
+    """
+    if hasattr(args, "data"):
+        check_data_options(args)
+    check = _CHECKS.get(args.command)
+    if check is not None:
+        check(args)
