@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fidelity._validation import RandomStateLike, warn
+from fidelity._validation import RandomStateLike, check_output_dir, check_success, warn
 from fidelity.data.tables import Observations, Sessions
 from fidelity.evaluation import (
     DEFAULT_TOLERANCE,
@@ -151,6 +151,7 @@ def reproduce(
     curve_attacks: Sequence[AttackRequest | str | tuple] | None = None,
     random_state: RandomStateLike = 0,
     show_progress: bool = True,
+    overwrite: bool = False,
 ) -> ReproduceOutcome:
     """Run the paper's experiment and write results, figures, report and JSON to ``out``.
 
@@ -179,20 +180,29 @@ def reproduce(
         grid's seeds (the ROC curves its first seed, so they are a sweep row's).
     show_progress : bool
         Show progress bars.
+    overwrite : bool
+        Recompute every configuration, replacing the rows in ``out`` (see
+        :func:`fidelity.experiment.run_sweep`; by default a rerun resumes).
 
     Returns
     -------
     ReproduceOutcome
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_success("success", success)  # before any work
+    out = check_output_dir("out", out)
     observations = data.observations() if isinstance(data, Sessions) else data
     grid = grid_for(observations, grid)
     summary = {"data": data_label or "in-memory data", **observations.summary()}
 
     logger.info("sweep: %d configurations", len(grid.configs()))
     table = run_sweep(
-        observations, grid, out=out, n_jobs=n_jobs, scheduler=scheduler, show_progress=show_progress
+        observations,
+        grid,
+        out=out,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        show_progress=show_progress,
+        overwrite=overwrite,
     )
     scenario = headline_scenario(grid, grid.recommenders[0])
     logger.info("session-length curve: %s", scenario.to_dict())

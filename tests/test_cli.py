@@ -85,8 +85,8 @@ def test_attack_json_has_the_user_level_numbers(capsys):
         (["info", "--data", "/nonexistent/plays.csv"], "no such file or directory"),
         (["info", "--data", "x.csv", "--format", "sessions"], "--session-col, --item-col"),
         (["info", "--format", "mssd"], "--format needs --data"),
-        (["info", "--sessions", "0"], "n_sessions"),
-        (["attack", "--sessions", "200", "--overlap", "2"], "overlap must be in [0.0, 1.0]"),
+        (["info", "--sessions", "0"], "--sessions must be an integer >= 1"),
+        (["attack", "--sessions", "200", "--overlap", "2"], "--overlap must be in [0.0, 1.0]"),
         (["attack", "--sessions", "200", "--target-size", "500"], "target_size must be at most"),
     ],
 )

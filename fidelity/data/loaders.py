@@ -31,6 +31,7 @@ from fidelity.data._columns import (
     _session_users,
     _times,
     _timing_matrix,
+    _warn_duplicates,
 )
 from fidelity.data.io import PathLike, _read_table
 from fidelity.data.stats import warn_row_identifying_timing
@@ -249,6 +250,14 @@ def load_sessions(
     ------
     FileNotFoundError, ValueError
         As :func:`load_mssd`; also when a session has plays of several users.
+
+    Warns
+    -----
+    FidelityWarning
+        With ``order_col``, when plays repeat an earlier play in every column read (same
+        session, order, item, ...; the count; they are kept). Ties on the order with other
+        values are not duplicates, and without ``order_col`` a repeated play cannot be told
+        from a song played twice.
     """
     timing_cols = _check_names("timing_cols", timing_cols)
     base = [session_col, item_col] + [c for c in (order_col, user_col) if c is not None]
@@ -260,6 +269,7 @@ def load_sessions(
         order = np.argsort(session, kind="stable")
     else:
         _check_ids(frame[order_col], order_col, "order_col")
+        _warn_duplicates(frame, list(frame.columns), "values of every column", "load_sessions")
         try:
             key = pd.factorize(frame[order_col], sort=True)[0]  # rank of the order value
         except TypeError:
@@ -347,8 +357,16 @@ def load_interactions(
     Raises
     ------
     FileNotFoundError, ValueError
-        As :func:`load_mssd`; also when times are missing or unparsable, or
-        ``hour_of_day=True`` with ``time_unit=None``.
+        As :func:`load_mssd`; also when times are missing or unparsable,
+        ``hour_of_day=True`` with ``time_unit=None``, or when epoch times fall after the
+        year 2200 in ``time_unit`` (milliseconds read as seconds).
+
+    Warns
+    -----
+    FidelityWarning
+        When events repeat the (user, item, time) of an earlier event (the count; they are
+        kept), or when every epoch time in ms/us/ns falls in January 1970 (seconds read
+        as milliseconds).
 
     Notes
     -----
@@ -370,6 +388,7 @@ def load_interactions(
     frame = _read_table(path, columns=cols, sep=sep, names=names)
     _check_ids(frame[user_col], user_col, "user_col")
     _check_ids(frame[item_col], item_col, "item_col")
+    _warn_duplicates(frame, [user_col, item_col, time_col], "user, item, time", "load_interactions")
     seconds, stamps = _times(frame[time_col], time_col, time_unit)
     if hour_of_day and stamps is None:
         raise ValueError(

@@ -17,7 +17,7 @@ from fidelity.attacks import ATTACKS, THREATS, get_attack
 from fidelity.evaluation import DEFAULT_TOLERANCE, AttackRequest
 from fidelity.evaluation.session_curve import check_session_grid, check_tolerance
 from fidelity.mitigations import parse_mitigation
-from fidelity.recommenders import RECOMMENDERS
+from fidelity.recommenders import RECOMMENDERS, make_recommender
 from fidelity.scenario import Scenario, check_seed
 from fidelity.split import MODES
 
@@ -160,6 +160,8 @@ class SweepGrid:
         for name in (*names, "mitigations"):
             object.__setattr__(self, name, _as_tuple(name, getattr(self, name)))
         for c in self.overlaps:
+            if isinstance(c, bool):
+                raise TypeError(f"overlaps must hold numbers in [0, 1]; got {c!r}")
             check_fraction("overlaps", c)
         for size in self.target_sizes:
             if size is not None:
@@ -196,8 +198,17 @@ class SweepGrid:
                 "recommender_params must map recommender names to parameter mappings; got "
                 f"{type(self.recommender_params).__name__}"
             )
-        for name in self.recommender_params:
+        for name, params in self.recommender_params.items():
             check_choice("recommender_params", name, tuple(RECOMMENDERS))
+            if not isinstance(params, Mapping):
+                raise TypeError(
+                    f"recommender_params[{name!r}] must map parameter names to values; got "
+                    f"{type(params).__name__} {params!r}"
+                )
+            try:  # a parameter the recommender does not take fails now, not after a sweep
+                make_recommender(name, **params)
+            except TypeError as err:
+                raise TypeError(f"recommender_params[{name!r}]: {err}") from None
         object.__setattr__(
             self, "recommender_params", {k: dict(v) for k, v in self.recommender_params.items()}
         )
@@ -222,9 +233,12 @@ class SweepGrid:
             raise ValueError(
                 f"grid file {str(path)!r}: unknown key(s) {unknown}; allowed: {sorted(known)}"
             )
-        if "target_sizes" in data:
+        if "target_sizes" in data and isinstance(data["target_sizes"], list):
             data["target_sizes"] = [None if s == "all" else s for s in data["target_sizes"]]
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"grid file {str(path)!r}: {err}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for reports and ``results.json``)."""

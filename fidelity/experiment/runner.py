@@ -13,30 +13,42 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from fidelity._dask import run_tasks
-from fidelity._memory import keep_freed_memory
-from fidelity._validation import check_positive_int
+from fidelity._validation import check_output_dir, check_positive_int
 from fidelity.data.tables import Observations
 from fidelity.evaluation import evaluate, session_curve
+from fidelity.experiment.executors import execute
+from fidelity.experiment.fingerprint import sweep_fingerprint
 from fidelity.experiment.grid import SweepConfig, SweepGrid
 from fidelity.experiment.store import RESULT_COLUMNS, RowStore, row_frame, write_atomic_table
 from fidelity.scenario import Scenario
 from fidelity.split import provider_pool_size
 
-__all__ = ["run_config", "run_scenario", "run_sweep"]
+__all__ = ["SweepInterrupted", "run_config", "run_scenario", "run_sweep"]
 
 logger = logging.getLogger("fidelity")
 
-Task = tuple[Scenario, list[SweepConfig]]
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C (``KeyboardInterrupt``); every finished row was kept.
+
+    Attributes
+    ----------
+    n_saved : int
+        Configurations of the sweep whose rows are in the output folder (0 without one).
+    n_total : int
+        Configurations of the sweep.
+    """
+
+    def __init__(self, n_saved: int, n_total: int) -> None:
+        super().__init__(f"interrupted: {n_saved} of {n_total} configurations saved")
+        self.n_saved = n_saved
+        self.n_total = n_total
 
 
 def run_scenario(
@@ -85,64 +97,6 @@ def run_config(observations: Observations, config: SweepConfig, grid: SweepGrid)
     return row
 
 
-_WORKER_DATA: dict[str, Any] = {}
-
-
-def _init_worker(observations: Observations, grid: SweepGrid) -> None:
-    keep_freed_memory()  # our own process: successive forests reuse faulted-in pages
-    _WORKER_DATA["observations"] = observations
-    _WORKER_DATA["grid"] = grid
-
-
-def _run_in_worker(task: Task) -> list[dict[str, Any]]:
-    return run_scenario(_WORKER_DATA["observations"], *task, _WORKER_DATA["grid"])
-
-
-def _run_on_dask(shared: tuple[Observations, SweepGrid], task: Task) -> list[dict[str, Any]]:
-    observations, grid = shared
-    return run_scenario(observations, *task, grid)
-
-
-def _task_key(token: str):
-    def key(task: Task) -> str:
-        return f"fidelity-{task[1][0].config_id}-{token}"
-
-    return key
-
-
-def _execute(
-    observations: Observations,
-    grid: SweepGrid,
-    tasks: list[Task],
-    *,
-    n_jobs: int,
-    scheduler: Any,
-) -> Iterator[list[dict[str, Any]]]:
-    """Yield each task's rows as tasks finish (in any order).
-
-    Parallel runs start the largest targets first (longest tasks first keeps the
-    workers busy to the end); rows are put back in grid order by the caller.
-    """
-    tasks = sorted(tasks, key=lambda t: -np.inf if t[0].target_size is None else -t[0].target_size)
-    if scheduler is not None:
-        key = _task_key(os.urandom(4).hex())
-        yield from run_tasks(
-            _run_on_dask, tasks, shared=(observations, grid), scheduler=scheduler, key=key
-        )
-    elif n_jobs == 1 or len(tasks) <= 1:
-        for scenario, configs in tasks:
-            yield run_scenario(observations, scenario, configs, grid)
-    else:
-        with ProcessPoolExecutor(
-            max_workers=min(n_jobs, len(tasks)),
-            initializer=_init_worker,
-            initargs=(observations, grid),
-        ) as pool:
-            futures = [pool.submit(_run_in_worker, task) for task in tasks]
-            for future in as_completed(futures):
-                yield future.result()
-
-
 def run_sweep(
     observations: Observations,
     grid: SweepGrid | None = None,
@@ -151,6 +105,7 @@ def run_sweep(
     n_jobs: int = 1,
     scheduler: Any = None,
     resume: bool = True,
+    overwrite: bool = False,
     show_progress: bool = True,
 ) -> pd.DataFrame:
     """Run every configuration of ``grid`` and return the tidy results table.
@@ -164,15 +119,22 @@ def run_sweep(
     out : path, optional
         Folder for the rows as they finish (``rows/<config_id>.parquet``, each written
         atomically) and the assembled ``results.csv``/``results.parquet``. Needed to resume.
+        The rows are keyed by the sweep's fingerprint (the data's digest, the grid's
+        measurement options and the fidelity version, see
+        :mod:`fidelity.experiment.fingerprint`).
     n_jobs : int
         Local worker processes (``1`` runs in this process). Numbers do not depend on it.
         The workers keep freed memory for reuse (see :mod:`fidelity._memory`: successive
         forests then grow ~1.8x faster) and so hold their peak memory until the sweep ends.
+        They die with this process (see :mod:`fidelity.experiment.executors`).
     scheduler : str or dask.distributed.Client, optional
         Address of a Dask scheduler (or a client): scenarios run as Dask tasks (the
         observations are scattered once to every worker).
     resume : bool
-        Skip configurations whose row is already in ``out``.
+        Reuse the rows already in ``out`` (False recomputes every configuration of
+        ``grid``; either way rows of another sweep are refused).
+    overwrite : bool
+        Delete whatever rows ``out`` holds (and its ``results.csv``/``.parquet``) first.
     show_progress : bool
         Show a progress bar.
 
@@ -180,12 +142,33 @@ def run_sweep(
     -------
     pandas.DataFrame
         One row per configuration, in the grid's order, columns :data:`RESULT_COLUMNS`.
+
+    Raises
+    ------
+    fidelity.experiment.ResumeError
+        ``out`` holds rows of a sweep with another fingerprint (the message names what
+        changed), or a row file that is unreadable, empty or not the row its name states.
+    SweepInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``): workers are stopped, finished rows kept.
     """
+    if not isinstance(observations, Observations):
+        hint = " (call .observations() on Sessions)" * hasattr(observations, "observations")
+        raise TypeError(
+            f"observations must be fidelity Observations{hint}; got {type(observations).__name__}"
+        )
     grid = grid if grid is not None else SweepGrid()
+    if not isinstance(grid, SweepGrid):
+        raise TypeError(f"grid must be a SweepGrid or None; got {type(grid).__name__}")
     n_jobs = check_positive_int("n_jobs", n_jobs)
     configs = grid.configs()
     _check_target_sizes(observations, grid)
-    store = RowStore(Path(out) if out is not None else None)
+    if out is not None:
+        out = check_output_dir("out", out)
+    store = RowStore(
+        out,
+        sweep_fingerprint(observations, grid) if out is not None else None,
+        overwrite=overwrite,
+    )
     done = store.done() if resume else {}
     tasks = []
     for scenario, group in grid.scenarios():
@@ -205,15 +188,21 @@ def run_sweep(
         unit="config",
         disable=not show_progress,
     )
-    with bar:
-        for task_rows in _execute(observations, grid, tasks, n_jobs=n_jobs, scheduler=scheduler):
-            for row in task_rows:
-                store.write(row)
-                rows[row["config_id"]] = row
-            bar.update(len(task_rows))
+    try:
+        with bar:
+            for task_rows in execute(
+                observations, grid, tasks, run_scenario, n_jobs=n_jobs, scheduler=scheduler
+            ):
+                for row in task_rows:
+                    store.write(row)
+                    rows[row["config_id"]] = row
+                bar.update(len(task_rows))
+    except KeyboardInterrupt:
+        n_saved = sum(c.config_id in rows for c in configs) if out is not None else 0
+        raise SweepInterrupted(n_saved, len(configs)) from None
     table = row_frame(rows[c.config_id] for c in configs)
     if out is not None:
-        write_atomic_table(table, Path(out))
+        write_atomic_table(table, out)
     return table
 
 

@@ -1,0 +1,123 @@
+"""``fidelity safe-session``: the attack-validated size first, then the paper's Fano readings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from fidelity.cli.options import attack_list, load_data, parse_grid, scenario_from
+from fidelity.evaluation import AttackRequest, SessionCurve, session_curve
+from fidelity.safe_session import SafeSessionEstimate, estimate_safe_session_size
+
+__all__ = ["run_safe_session"]
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON values (NaN and infinities as null)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return str(obj)
+
+
+def _payload(curve: SessionCurve, paper: SafeSessionEstimate | None) -> dict[str, Any]:
+    info = curve.information
+    return {
+        "validated": curve.validated.to_dict(),
+        "verdict": curve.summary(),
+        "scenario": curve.scenario.to_dict(),
+        "data_only": None if info is None else info.to_dict(),
+        "timing_attribution": None
+        if info is None or info.attribution is None
+        else info.attribution.to_dict(),
+        "model_aware": [s.to_dict() for s in curve.signal_information],
+        "paper_extrapolation": None if paper is None else paper.to_dict(),
+        "curve": curve.curve.to_dict(orient="records"),
+    }
+
+
+def _print_text(curve: SessionCurve, paper: SafeSessionEstimate | None) -> None:
+    v = curve.validated
+    print(f"attack-validated safe session size: {v.label} observations per user")
+    print(f"  {curve.summary()}")
+    info = curve.information
+    if info is not None:
+        est = info.estimate
+        null = (
+            f"null mean {est.null_mean:.4g}, p = {est.p_value:.3g}, above null: {est.above_null}"
+            if est.null_mean is not None
+            else "no permutation null"
+        )
+        size = f"{info.fano.size} observations" if info.fano.size is not None else "no bound"
+        print(f"paper's data-only reading (Fano bound of MI(H;O) of the two providers): {size}")
+        print(
+            f"  MI(H;O) = {est.mi:.4g} bits ({est.estimator}; plug-in {est.plugin:.4g}; {null}; "
+            f"over {'+'.join(est.features)})"
+        )
+        if info.attribution is not None:
+            att = info.attribution
+            print(
+                f"  timing channel: MI(s, s') = {att.items.mi:.4g}, MI(s, s', t) = "
+                f"{att.with_timing.mi:.4g}, difference {att.difference:.4g} bits "
+                f"(p = {_num(att.difference_p_value)})"
+            )
+        if info.fano.no_bound:
+            print(f"  {info.fano.no_bound}")
+    if paper is not None:
+        size = "no bound" if paper.safe_session_size is None else paper.safe_session_size
+        print(
+            f"paper's self-evaluation (MI extrapolated to {paper.full_size} users): {size} "
+            f"(fit MI ~ n^{paper.slope:.3f})"
+        )
+    for sig in curve.signal_information:
+        print(f"model-aware reading: {sig.summary()}")
+
+
+def run_safe_session(args: argparse.Namespace) -> int:
+    """The ``safe-session`` command (options already checked by ``check_args``)."""
+    names = attack_list(args.attacks)
+    requests = [AttackRequest(n, args.threat, args.k) for n in names] if names else None
+    scenario = scenario_from(args)
+    obs = load_data(args).observations()
+    curve = session_curve(
+        obs,
+        scenario,
+        requests,
+        threat=args.threat,
+        k=args.k,
+        grid=parse_grid(args.grid),
+        tolerance=args.tolerance,
+        n_bootstrap=args.bootstrap,
+        n_permutations=args.permutations,
+        show_progress=not args.quiet,
+    )
+    paper = None
+    if not args.no_extrapolation:
+        paper = estimate_safe_session_size(
+            obs,
+            n_repeats=args.repeats,
+            n_permutations=args.permutations,
+            success=args.success,
+            random_state=args.seed,
+            show_progress=not args.quiet,
+        )
+    if args.json:
+        print(json.dumps(_jsonable(_payload(curve, paper)), indent=2))
+    else:
+        _print_text(curve, paper)
+    return 0
