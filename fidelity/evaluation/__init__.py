@@ -3,7 +3,9 @@
 - :func:`evaluate`: one scenario, a list of attacks, one :class:`Evaluation` (its rows are
   the results table's);
 - :func:`compare_attacks`: attacks x threat models x target sizes;
-- :func:`evaluate_mitigations`: leakage against accuracy, per mitigation.
+- :func:`evaluate_mitigations`: leakage against accuracy, per mitigation;
+- :func:`user_risk`: which users an attack exposes, with their features, and
+  :func:`exposure_counts`, the "users most exposed" counts.
 """
 
 from fidelity.evaluation.comparisons import (
@@ -21,17 +23,35 @@ from fidelity.evaluation.evaluate import (
     as_requests,
     evaluate,
 )
+from fidelity.evaluation.risk import (
+    FEATURES,
+    RISK_COLUMNS,
+    UserRisk,
+    exposure_counts,
+    membership_probability,
+    read_user_risk,
+    user_features,
+    user_risk,
+)
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "FEATURES",
     "MITIGATION_COLUMNS",
     "RESULT_COLUMNS",
+    "RISK_COLUMNS",
     "SCENARIO_COLUMNS",
+    "UserRisk",
     "AttackRequest",
     "Evaluation",
     "as_requests",
     "compare_attacks",
     "evaluate",
     "evaluate_mitigations",
+    "exposure_counts",
+    "membership_probability",
+    "read_user_risk",
     "scenario_seed",
+    "user_features",
+    "user_risk",
 ]
