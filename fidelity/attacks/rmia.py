@@ -47,7 +47,10 @@ plays the target on the adversary's own data: its IN users are known members, th
 references of the *other* pairs give every observation the same number of OUT
 references, and z are the population (or, without one, the adversary's observations
 that this reference did not see). The pair ``(a, gamma)`` with the best user-level AUC
-averaged over these pseudo-targets is kept (the paper chooses ``a`` this way).
+averaged over these pseudo-targets is kept (the paper chooses ``a`` this way; ties go
+to the largest ``a``, then the smallest ``gamma``). In ``split-history`` mode the
+references still saw whole users, so this game is a ``shared`` one (a pseudo-member's
+observations are the pseudo-target's training data) and the choice favours memorisation.
 
 **No label-only variant.** Under ``label``/``topk`` the target's "likelihood" of x is 0
 or 1 (the true song is or is not in the answer), so ``LR(x)`` is 0 for every miss and
@@ -279,7 +282,8 @@ def _choose_parameters(
     grid = list(itertools.product(gamma_grid, a_grid))
     aucs = []
     for j in range(n_models):
-        others = [i for pair in pairs if j not in pair for i in pair]
+        # whole pairs only: every observation is then OUT of at least one of them
+        others = [i for pair in pairs if j not in pair and len(pair) == 2 for i in pair]
         if not others:
             continue
         _, member = user_scores(inside[j], user, how="mean")

@@ -272,9 +272,7 @@ def user_risk(
     if not isinstance(result, AttackResult):
         raise TypeError(f"result must be an AttackResult; got {type(result).__name__}")
     users = np.asarray(result.users)
-    if len(users) != len(split.adversary_users) or not np.array_equal(
-        users, split.adversary_users
-    ):
+    if len(users) != len(split.adversary_users) or not np.array_equal(users, split.adversary_users):
         raise ValueError(
             "result must score exactly the split's adversary users (as run_attack and "
             f"summarise do); got {len(users)} users for {len(split.adversary_users)}"
@@ -304,6 +302,14 @@ def user_risk(
         method=method,
         table=table[list(RISK_COLUMNS)],
     )
+
+
+def _quantile_bins(values: np.ndarray, n_quantiles: int) -> np.ndarray:
+    """0-based quantile bin of each value (one bin when the values are all equal)."""
+    if len(values) == 0 or np.unique(values).size == 1:
+        return np.zeros(len(values), dtype=np.int64)
+    bins = pd.qcut(values, n_quantiles, labels=False, duplicates="drop")
+    return np.asarray(bins, dtype=np.int64)
 
 
 def exposure_counts(
@@ -355,8 +361,8 @@ def exposure_counts(
     rows = [{"feature": "all", "quantile": 0, "low": np.nan, "high": np.nan, **counts(everyone)}]
     for name in features:
         values = table[name].to_numpy(np.float64)
-        bins = pd.qcut(values, n_quantiles, labels=False, duplicates="drop")
-        for q in np.unique(bins[~np.isnan(bins)]).astype(int):
+        bins = _quantile_bins(values, n_quantiles)
+        for q in np.unique(bins):
             mask = bins == q
             rows.append(
                 {

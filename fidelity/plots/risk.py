@@ -83,7 +83,9 @@ def plot_user_risk(
     ax.scatter(x[~member], v[~member], s=6, color="0.6", alpha=0.4, label="non-members")
     ax.scatter(x[member], v[member], s=8, color=member_color, alpha=0.7, label="members")
     if len(x):
-        bins = pd.qcut(x, n_bins, labels=False, duplicates="drop")
+        bins = np.zeros(len(x), dtype=np.int64)
+        if np.unique(x).size > 1:
+            bins = pd.qcut(x, n_bins, labels=False, duplicates="drop")
         frame = pd.DataFrame({"bin": bins, "x": x, "v": v}).groupby("bin").mean()
         ax.plot(frame["x"], frame["v"], color=line_color, marker="o", ms=4, label="bin mean")
     if feature == "n_observations" and len(x) and x.min() > 0 and x.max() >= 10 * x.min():

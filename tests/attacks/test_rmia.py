@@ -178,6 +178,10 @@ def test_options_are_checked(planted, planted_population):
         _signals(split, model, population=split.adversary)
     with pytest.raises(ValueError, match="n_references >= 3"):
         _signals(split, model, n_references=2)
+    # three references: the odd one plays the target against the full pair
+    three = _signals(split, model, n_references=3)
+    assert np.isfinite(three.extra["pseudo_target_auc"])
+    assert np.isfinite(three.observation_scores).all()
     # with a and gamma given, two references suffice
     assert _signals(split, model, n_references=2, offline_a=1.0, gamma=1.0).extra["gamma"] == 1.0
 
