@@ -24,7 +24,11 @@ Adding an attack is one module with a ``prepare`` function (per-observation sign
 from __future__ import annotations
 
 from fidelity.attacks import match, mimic, reference, rmia, shadow  # noqa: F401  (registers them)
-from fidelity.attacks.calibration import ThresholdCalibration, calibrate_thresholds
+from fidelity.attacks.calibration import (
+    ThresholdCalibration,
+    calibrate_thresholds,
+    calibration_frame,
+)
 from fidelity.attacks.match import USER_SCORES, match_attack
 from fidelity.attacks.mimic import mimic_attack
 from fidelity.attacks.reference import reference_attack
@@ -57,6 +61,7 @@ __all__ = [
     "ThresholdCalibration",
     "attacks_for",
     "calibrate_thresholds",
+    "calibration_frame",
     "get_attack",
     "match_attack",
     "mimic_attack",

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.stats import beta
 from sklearn.base import clone
 
@@ -54,6 +55,7 @@ __all__ = [
     "SOURCES",
     "ThresholdCalibration",
     "calibrate_thresholds",
+    "calibration_frame",
     "clopper_pearson",
     "conformal_threshold",
     "pseudo_target_null",
@@ -431,3 +433,11 @@ def calibrate_thresholds(
             )
         )
     return tuple(out)
+
+
+def calibration_frame(calibrations: Sequence[ThresholdCalibration]) -> pd.DataFrame:
+    """Requested against realised FPR, one row per calibration (columns of ``to_dict``)."""
+    rows = [c.to_dict() for c in calibrations]
+    if not all(isinstance(c, ThresholdCalibration) for c in calibrations):
+        raise TypeError("calibrations must hold ThresholdCalibration objects")
+    return pd.DataFrame(rows)

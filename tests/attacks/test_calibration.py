@@ -11,7 +11,12 @@ import pytest
 from attack_cases import FOREST, TARGET_SIZE, null_split
 from scipy.stats import binomtest
 
-from fidelity.attacks import ATTACKS, calibrate_thresholds, population_observations
+from fidelity.attacks import (
+    ATTACKS,
+    calibrate_thresholds,
+    calibration_frame,
+    population_observations,
+)
 from fidelity.attacks.calibration import (
     clopper_pearson,
     conformal_threshold,
@@ -138,6 +143,8 @@ def test_pseudo_target_calibration_runs_for_every_attack(control, name):
         random_state=0,
         **options,
     )
+    frame = calibration_frame(cals)
+    assert list(frame["requested_fpr"]) == [0.01, 0.05]
     for cal in cals:
         assert cal.source == "pseudo_target"
         assert cal.n_calibration == len(split.adversary_users) - TARGET_SIZE
