@@ -11,7 +11,11 @@ Built in:
 - ``match``: the paper's attack (:func:`match_attack`);
 - ``reference``: reference-calibrated, offline LiRA (:func:`reference_attack`);
 - ``shadow``: shadow models and an attack classifier (:func:`shadow_attack`);
-- ``mimic``: query-only, the target distilled into a mimic (:func:`mimic_attack`).
+- ``mimic``: query-only, the target distilled into a mimic (:func:`mimic_attack`);
+- ``rmia``: RMIA, pairwise likelihood ratios against a population (:func:`rmia_attack`).
+
+Decision thresholds at a target FPR are set on the adversary's side only
+(:func:`calibrate_thresholds`, :mod:`fidelity.attacks.calibration`).
 
 Adding an attack is one module with a ``prepare`` function (per-observation signals, see
 :mod:`fidelity.attacks.registry`) and one :func:`register_attack` call.
@@ -19,7 +23,12 @@ Adding an attack is one module with a ``prepare`` function (per-observation sign
 
 from __future__ import annotations
 
-from fidelity.attacks import match, mimic, reference, shadow  # noqa: F401  (registers them)
+from fidelity.attacks import match, mimic, reference, rmia, shadow  # noqa: F401  (registers them)
+from fidelity.attacks.calibration import (
+    ThresholdCalibration,
+    calibrate_thresholds,
+    calibration_frame,
+)
 from fidelity.attacks.match import USER_SCORES, match_attack
 from fidelity.attacks.mimic import mimic_attack
 from fidelity.attacks.reference import reference_attack
@@ -35,6 +44,7 @@ from fidelity.attacks.registry import (
     unregister_attack,
 )
 from fidelity.attacks.results import AttackResult, AttackSignals, MatchAttackResult, summarise
+from fidelity.attacks.rmia import RMIASignals, population_observations, rmia_attack
 from fidelity.attacks.shadow import shadow_attack
 from fidelity.attacks.threats import THREATS
 
@@ -47,13 +57,19 @@ __all__ = [
     "AttackSignals",
     "AttackSpec",
     "MatchAttackResult",
+    "RMIASignals",
+    "ThresholdCalibration",
     "attacks_for",
+    "calibrate_thresholds",
+    "calibration_frame",
     "get_attack",
     "match_attack",
     "mimic_attack",
+    "population_observations",
     "prepare_attack",
     "reference_attack",
     "register_attack",
+    "rmia_attack",
     "run_attack",
     "shadow_attack",
     "summarise",

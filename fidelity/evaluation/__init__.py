@@ -6,6 +6,8 @@
 - :func:`evaluate_mitigations`: leakage against accuracy, per mitigation;
 - :func:`session_curve`: leakage against session length and the attack-validated safe
   session size; :func:`signal_information`: I(M; S), the model-aware information.
+- :func:`user_risk`: which users an attack exposes, with their features, and
+  :func:`exposure_counts`, the "users most exposed" counts.
 """
 
 from fidelity.evaluation.comparisons import (
@@ -23,6 +25,16 @@ from fidelity.evaluation.evaluate import (
     as_requests,
     evaluate,
 )
+from fidelity.evaluation.risk import (
+    FEATURES,
+    RISK_COLUMNS,
+    UserRisk,
+    exposure_counts,
+    membership_probability,
+    read_user_risk,
+    user_features,
+    user_risk,
+)
 from fidelity.evaluation.session_curve import (
     CURVE_COLUMNS,
     DEFAULT_TOLERANCE,
@@ -37,20 +49,28 @@ __all__ = [
     "COMPARISON_COLUMNS",
     "CURVE_COLUMNS",
     "DEFAULT_TOLERANCE",
+    "FEATURES",
     "MITIGATION_COLUMNS",
     "RESULT_COLUMNS",
+    "RISK_COLUMNS",
     "SCENARIO_COLUMNS",
     "AttackRequest",
     "Evaluation",
     "SessionCurve",
     "SignalInformation",
+    "UserRisk",
     "ValidatedSafeSize",
     "as_requests",
     "compare_attacks",
     "default_session_grid",
     "evaluate",
     "evaluate_mitigations",
+    "exposure_counts",
+    "membership_probability",
+    "read_user_risk",
     "scenario_seed",
     "session_curve",
     "signal_information",
+    "user_features",
+    "user_risk",
 ]

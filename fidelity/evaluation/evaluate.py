@@ -22,6 +22,7 @@ import pandas as pd
 
 from fidelity._validation import check_positive_int
 from fidelity.attacks import AttackResult, get_attack, run_attack
+from fidelity.attacks.rmia import population_observations
 from fidelity.attacks.threats import check_list_length, check_threat
 from fidelity.data.tables import Observations
 from fidelity.evaluation.data_information import MI_COLUMNS, DataInformation, data_information
@@ -205,6 +206,24 @@ class Evaluation:
         return frame
 
 
+def default_options(
+    request: AttackRequest, observations: Observations, fitted: FittedTarget
+) -> dict[str, Any]:
+    """The request's options, plus what the emulation knows and an attack can take.
+
+    An attack that takes ``population`` (observations known to be outside the target's
+    training data, e.g. RMIA) gets the users in neither the adversary's data nor the
+    target's (:func:`fidelity.attacks.rmia.population_observations`): in a real audit, data
+    collected after the target's model was published, or a public data set.
+    """
+    options = dict(request.options)
+    if "population" in get_attack(request.name).option_names and "population" not in options:
+        population = population_observations(observations, fitted.split)
+        if len(population):
+            options["population"] = population
+    return options
+
+
 def _hit_rate(top1: np.ndarray, next_item: np.ndarray) -> float:
     """Top-1 accuracy of given answers (NaN when there is no observation)."""
     return float(np.mean(top1 == next_item)) if len(top1) else float("nan")
@@ -273,7 +292,7 @@ def evaluate(
 
     results = []
     for req in requests:
-        options = dict(req.options)
+        options = default_options(req, observations, fitted)
         if req.name == "match" and "recommendations" not in options:
             options["recommendations"] = adv_answers
         results.append(

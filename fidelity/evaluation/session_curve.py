@@ -42,7 +42,7 @@ from fidelity.attacks import AttackSignals, attacks_for, get_attack, prepare_att
 from fidelity.audit_metrics import METRICS, audit_metrics
 from fidelity.data.tables import Observations
 from fidelity.evaluation.data_information import DataInformation, data_information
-from fidelity.evaluation.evaluate import AttackRequest, as_requests
+from fidelity.evaluation.evaluate import AttackRequest, as_requests, default_options
 from fidelity.evaluation.signal_information import SignalInformation, signal_information
 from fidelity.information import SafeSessionSize
 from fidelity.scenario import FittedTarget, Scenario, fit_target
@@ -372,13 +372,15 @@ def _default_requests(threat: str, k: int) -> tuple[AttackRequest, ...]:
     return tuple(AttackRequest(name, threat, k) for name in attacks_for(threat))
 
 
-def _prepare_all(fitted: FittedTarget, requests, show_progress: bool) -> list[AttackSignals]:
+def _prepare_all(
+    observations: Observations, fitted: FittedTarget, requests, show_progress: bool
+) -> list[AttackSignals]:
     """Every attack's signals once; later attacks reuse models fitted by earlier ones."""
     scenario, split = fitted.scenario, fitted.split
     shared: dict[str, Any] = {}
     signals = []
     for request in tqdm(requests, disable=not show_progress, desc="attack signals"):
-        options = dict(request.options)
+        options = default_options(request, observations, fitted)
         spec = get_attack(request.name)
         for name, value in shared.items():
             if name in spec.option_names and not (_SHARED_MODEL_OPTIONS & set(options)):
@@ -476,7 +478,7 @@ def session_curve(
     split = fitted.split
     longest = int(np.bincount(np.unique(split.adversary.user, return_inverse=True)[1]).max())
     grid = default_session_grid(longest) if grid is None else grid
-    signals = _prepare_all(fitted, requests, show_progress)
+    signals = _prepare_all(observations, fitted, requests, show_progress)
     labelled = [(r.label, r, s) for r, s in zip(requests, signals, strict=True)]
     agg = _Aggregator(split, labelled, n_bootstrap, confidence, scenario.seed)
     for n in tqdm(grid, disable=not show_progress, desc="session sizes"):
