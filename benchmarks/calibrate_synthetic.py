@@ -18,7 +18,7 @@ with its tolerance (AUC and accuracy: +-0.05 absolute; MI: +-20 % of the MSSD va
   2,000 sessions, overlap 0.5, shared mode;
 * the plug-in MI(H;O) over target sizes 500, 1,000, 2,000 and 4,000, overlap 0.5.
 
-``--quick`` is the reduced size of ``tests/test_calibration.py``: the same scenarios
+``--quick`` is the reduced size of ``tests/test_synthetic_calibration.py``: the same scenarios
 with 10 trees, 2 reference models, 5 folds and the in-sample accuracy on 3,000 users,
 on both data sets alike. The exit code is 1 when a figure is out of tolerance.
 
@@ -66,7 +66,7 @@ class Settings:
 
 
 QUICK = Settings(n_estimators=10, n_references=2, cv_splits=5, insample_users=3000)
-"""The reduced size of ``tests/test_calibration.py``."""
+"""The reduced size of ``tests/test_synthetic_calibration.py``."""
 
 TOLERANCES: dict[str, tuple[str, float]] = {
     "accuracy": ("abs", 0.05),

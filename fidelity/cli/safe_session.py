@@ -11,7 +11,11 @@ import numpy as np
 
 from fidelity.cli.options import attack_list, load_data, parse_grid, scenario_from
 from fidelity.evaluation import AttackRequest, SessionCurve, session_curve
-from fidelity.safe_session import SafeSessionEstimate, estimate_safe_session_size
+from fidelity.safe_session import (
+    SafeSessionEstimate,
+    default_sizes,
+    estimate_safe_session_size,
+)
 
 __all__ = ["run_safe_session"]
 
@@ -94,6 +98,8 @@ def run_safe_session(args: argparse.Namespace) -> int:
     requests = [AttackRequest(n, args.threat, args.k) for n in names] if names else None
     scenario = scenario_from(args)
     obs = load_data(args).observations()
+    if not args.no_extrapolation:
+        default_sizes(obs.n_users)  # enough users for the self-evaluation, before any work
     curve = session_curve(
         obs,
         scenario,

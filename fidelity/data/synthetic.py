@@ -100,7 +100,7 @@ def calibration_table() -> pd.DataFrame:
 
     One row per figure of :data:`CALIBRATION`: ``figure``, ``synthetic``, ``mssd``,
     ``tolerance``, ``relative``, ``within``. Measured by :data:`CALIBRATION_COMMAND`
-    (seed 0); ``tests/test_calibration.py`` re-measures the synthetic column and, when
+    (seed 0); ``tests/test_synthetic_calibration.py`` re-measures the synthetic column and, when
     the MSSD sample is at hand, both at a reduced size.
     """
     return pd.DataFrame([f.to_dict() for f in CALIBRATION])

@@ -219,7 +219,7 @@ def default_options(
     options = dict(request.options)
     if "population" in get_attack(request.name).option_names and "population" not in options:
         population = population_observations(observations, fitted.split)
-        if len(population):
+        if len(population.users()) >= 2:  # one half plays z, the other calibrates
             options["population"] = population
     return options
 

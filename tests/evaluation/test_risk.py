@@ -46,8 +46,14 @@ def outliers():
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # whole sessions of 12 plays (no catalog cut), as the planted rewrite assumes
         obs = make_sessions(
-            n_sessions=600, session_length=12, habit_prob=0.0, random_state=0
+            n_sessions=600,
+            session_length=12,
+            habit_prob=0.0,
+            outside_share=0.0,
+            full_session_share=1.0,
+            random_state=0,
         ).observations()
     split = split_providers(obs, overlap=0.5, target_size=150, random_state=0)
     rng = np.random.default_rng(5)
