@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,12 +23,12 @@ import pandas as pd
 
 from fidelity._dask import compute, delayed, tree_reduce
 from fidelity._validation import RandomStateLike, check_fraction, warn
-from fidelity.data.lazy import LazySessions, partition_observations
+from fidelity.data.lazy import LazySessions, partition_provider_observations
 from fidelity.data.tables import Observations
-from fidelity.histograms import DEFAULT_FEATURES, ObservationHistogram
+from fidelity.histograms import DEFAULT_FEATURES, ITEM_FEATURES, ObservationHistogram
 from fidelity.information import MIEstimate
 from fidelity.mi_estimators import CORRECTIONS, check_prior
-from fidelity.split.hashing import _hash_key, _hash_split, take_providers
+from fidelity.split.hashing import _hash_key, _hash_split
 
 __all__ = ["partitioned_histogram", "partitioned_mutual_information"]
 
@@ -44,21 +45,30 @@ class _Partial:
     n_single: int
 
 
+def _present_users(obs: Observations) -> np.ndarray:
+    """Mask over ``obs.user_ids``: the users with at least one observation."""
+    return np.bincount(obs.user, minlength=len(obs.user_ids)) > 0
+
+
 def _unit_hashes(obs: Observations) -> np.ndarray:
-    ids = np.asarray(pd.Series(obs.user_ids[np.unique(obs.user)]).astype(str), dtype=object)
+    ids = obs.user_ids[_present_users(obs)]
+    ids = np.asarray(pd.Series(ids, dtype=object).astype(str), dtype=object)
     return np.unique(pd.util.hash_array(ids, categorize=False))
 
 
 def _partition_partial(pdf, item_ids, timing_names, has_users, overlap, key, features, bins):
-    obs, n_single = partition_observations(
-        pdf, item_ids=item_ids, timing_names=timing_names, has_users=has_users
+    obs_a, obs_t, n_single = partition_provider_observations(
+        pdf,
+        partial(_hash_split, overlap=overlap, key=key),
+        item_ids=item_ids,
+        timing_names=timing_names,
+        has_users=has_users,
     )
-    obs_a, obs_t = take_providers(obs, *_hash_split(obs.user_ids, overlap, key))
     hist = ObservationHistogram.from_observations(obs_a, obs_t, features=features, timing_bins=bins)
     return _Partial(
         hist,
-        len(np.unique(obs_a.user)),
-        len(np.unique(obs_t.user)),
+        int(_present_users(obs_a).sum()),
+        int(_present_users(obs_t).sum()),
         _unit_hashes(obs_a) if has_users else None,
         _unit_hashes(obs_t) if has_users else None,
         n_single,
@@ -94,11 +104,24 @@ def _check_bins(timing_bins: Any) -> None:
             )
 
 
+def _timing_features(lazy: LazySessions, features: Sequence[str]) -> tuple[str, ...]:
+    """The timing columns among ``features`` (each checked against the table's columns)."""
+    if isinstance(features, str) or not isinstance(features, Sequence) or not features:
+        raise ValueError(f"features must be a non-empty sequence of column names; got {features!r}")
+    allowed = list(ITEM_FEATURES) + sorted(lazy.timing_names)
+    for f in features:
+        if f not in allowed:
+            raise ValueError(f"features: {f!r} is not an observation column; allowed: {allowed!r}")
+    return tuple(f for f in features if f not in ITEM_FEATURES)
+
+
 def _partial(
     lazy, *, overlap, random_state, features, timing_bins, scheduler, split_every
 ) -> _Partial:
     if not isinstance(lazy, LazySessions):
         raise TypeError(f"lazy must be a LazySessions (scan_mssd, ...); got {type(lazy).__name__}")
+    # read only what the statistic needs: ids, order, songs and the timing features
+    lazy = lazy.project(_timing_features(lazy, features))
     overlap = check_fraction("overlap", overlap)
     key = _hash_key(random_state)
     _check_bins(timing_bins)

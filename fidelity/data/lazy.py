@@ -36,7 +36,7 @@ Dask is an optional dependency (``pip install 'fidelity-leakage[dask]'``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,13 +44,19 @@ import numpy as np
 import pandas as pd
 
 from fidelity._dask import compute, dask_dataframe, delayed, tree_reduce
-from fidelity.data._columns import _check_ids, _check_names, _codes
-from fidelity.data._partition_reader import _PartitionReader
-from fidelity.data.io import PathLike, _read_one, file_format, resolve_files
+from fidelity.data._columns import _check_names, _codes
+from fidelity.data._partition_reader import _PartitionReader, plain_frame
+from fidelity.data.io import PathLike, resolve_files
 from fidelity.data.loaders import MSSD_CATEGORIES, MSSD_TIMING_COLUMNS
 from fidelity.data.tables import TIMING_DTYPE, Observations, Sessions
 
-__all__ = ["LazySessions", "partition_observations", "scan_mssd", "scan_sessions"]
+__all__ = [
+    "LazySessions",
+    "partition_observations",
+    "partition_provider_observations",
+    "scan_mssd",
+    "scan_sessions",
+]
 
 logger = logging.getLogger("fidelity")
 
@@ -90,6 +96,10 @@ class LazySessions:
         The scanned files (one per partition).
     reader : callable
         Reads one file into a partition (picklable).
+    steps : tuple or None
+        The per-partition steps (filters) that turn the read partitions into ``frame``, as
+        ``(function, args, timing columns it needs)``; None when ``frame`` was replaced by
+        :meth:`with_frame` (then :meth:`project` cannot re-read fewer columns).
     """
 
     frame: Any
@@ -101,6 +111,7 @@ class LazySessions:
     split: bool = False
     files: tuple[Any, ...] = ()
     reader: Any = None
+    steps: tuple[tuple[Any, tuple, tuple[str, ...]], ...] | None = ()
 
     @property
     def n_partitions(self) -> int:
@@ -115,8 +126,69 @@ class LazySessions:
         )
 
     def with_frame(self, frame: Any, **changes: Any) -> LazySessions:
-        """A copy with another (filtered) frame; ``origin`` is kept."""
-        return replace(self, frame=frame, **changes)
+        """A copy with another (filtered) frame; ``origin`` is kept.
+
+        The new frame is opaque: :meth:`project` returns such a table unchanged. Filters
+        use :meth:`with_step` instead.
+        """
+        return replace(self, frame=frame, steps=None, **changes)
+
+    def with_step(
+        self, func: Any, *args: Any, needs: Sequence[str] = (), **changes: Any
+    ) -> LazySessions:
+        """A copy whose partitions are ``func(partition, *args)`` (a picklable function).
+
+        ``needs`` names the timing columns ``func`` reads, which :meth:`project` keeps.
+        """
+        frame = self.frame.map_partitions(func, *args, meta=self.frame._meta)
+        steps = None if self.steps is None else (*self.steps, (func, args, tuple(needs)))
+        return replace(self, frame=frame, steps=steps, **changes)
+
+    def project(self, timing_names: Sequence[str]) -> LazySessions:
+        """The same table, reading only the timing columns ``timing_names`` (and those the
+        filters need): Parquet column projection, ``usecols`` for text files.
+
+        Parameters
+        ----------
+        timing_names : sequence of str
+            Timing columns to keep (each one of :attr:`timing_names`).
+
+        Returns
+        -------
+        LazySessions
+            Lazy; the same plays, codes and filters, with fewer timing columns. Unchanged
+            when nothing can be dropped, or when the frame was replaced by
+            :meth:`with_frame` (its columns are then unknown).
+
+        Raises
+        ------
+        ValueError
+            When a name is not a timing column of the table.
+        """
+        names = _check_names("timing_names", timing_names)
+        unknown = [n for n in names if n not in self.timing_names]
+        if unknown:
+            raise ValueError(
+                f"timing_names: {unknown!r} are not timing columns of the table; "
+                f"available: {list(self.timing_names)!r}"
+            )
+        if self.steps is None or self.reader is None or not self.files:
+            return self
+        wanted = set(names).union(*(set(needs) for _, _, needs in self.steps))
+        keep = tuple(n for n in self.timing_names if n in wanted)
+        if keep == self.timing_names:
+            return self
+        reader = self.reader.project(keep)
+        meta = self.origin._meta[
+            [c for c in self.origin._meta.columns if c not in set(self.timing_names) - set(keep)]
+        ]
+        frame = _from_files(reader, self.files, meta)
+        projected = replace(
+            self, frame=frame, origin=frame, timing_names=keep, reader=reader, steps=()
+        )
+        for func, args, needs in self.steps:
+            projected = projected.with_step(func, *args, needs=needs)
+        return projected
 
     # ------------------------------------------------------------ global passes
     def item_vocabulary(self, *, scheduler: Any = None) -> np.ndarray:
@@ -130,7 +202,7 @@ class LazySessions:
         """Delayed distinct item ids; reads only the item column when unfiltered."""
         if self.frame is not self.origin or not self.files:
             return _distinct(self.frame, ["item_id"])
-        parts = [delayed(_file_items)(self.reader, f) for f in self.files]
+        parts = [delayed(self.reader.items)(f) for f in self.files]
         return tree_reduce(parts, _drop_duplicates)
 
     def check_whole_sessions(self, *, scheduler: Any = None) -> None:
@@ -177,7 +249,7 @@ class LazySessions:
                 f"session_vocabulary must be one of {SESSION_VOCABULARIES}; "
                 f"got {session_vocabulary!r}"
             )
-        wanted = [delayed(pd.concat)(self.frame.to_delayed(), ignore_index=True)]
+        wanted = [delayed(_concat)(self.frame.to_delayed())]
         need_items = self.item_ids is None
         if need_items:
             wanted.append(self._distinct_items())
@@ -194,7 +266,13 @@ class LazySessions:
         return _assemble(frame, ids, item_ids, self.timing_names, self.has_users)
 
 
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partitions in one frame, with ids as plain values (categories differ per file)."""
+    return pd.concat([plain_frame(f) for f in frames], ignore_index=True)
+
+
 def _drop_duplicates(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [plain_frame(f.drop_duplicates(ignore_index=True)) for f in frames]
     return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
@@ -202,14 +280,6 @@ def _distinct(frame: Any, columns: list[str], split_every: int = 8) -> Any:
     """Distinct rows of ``frame[columns]`` by a tree of per-partition reductions."""
     parts = [delayed(_drop_duplicates)([p]) for p in frame[columns].to_delayed()]
     return tree_reduce(parts, _drop_duplicates, split_every=split_every)
-
-
-def _file_items(reader: _PartitionReader, path: Any) -> pd.DataFrame:
-    """Distinct item ids of one file (only the item column is read)."""
-    fmt = file_format(path)
-    values = _read_one(path, fmt, [reader.item_col], reader.sep, reader.names)[reader.item_col]
-    _check_ids(values, reader.item_col, "MSSD column" if reader.kind == "mssd" else "item_col")
-    return pd.DataFrame({"item_id": pd.unique(values)})
 
 
 def _session_hashes(pdf: pd.DataFrame) -> np.ndarray:
@@ -270,6 +340,81 @@ def _assemble(
     )
 
 
+def _item_codes(values: pd.Series, item_ids: np.ndarray, rows: list[np.ndarray]) -> list:
+    """Global codes (index in ``item_ids``) of a partition's items at each of ``rows``.
+
+    Raises when any item of the partition is not in ``item_ids``.
+    """
+    index = pd.Index(item_ids)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # look up each distinct id once
+        per_category = index.get_indexer(values.cat.categories).astype(np.int64)
+        codes = values.cat.codes.to_numpy()
+        unknown = np.flatnonzero(per_category < 0)
+        if len(unknown) and np.isin(codes, unknown).any():
+            _unknown_items(values, np.isin(codes, unknown))
+        return [per_category[codes[r]] for r in rows]
+    item = index.get_indexer(values).astype(np.int64)
+    if (item < 0).any():
+        _unknown_items(values, item < 0)
+    return [item[r] for r in rows]
+
+
+def _unknown_items(values: pd.Series, bad: np.ndarray) -> None:
+    ids = pd.unique(values[bad])[:5].tolist()
+    raise ValueError(f"item ids {ids!r} are not in the item vocabulary")
+
+
+def _user_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Partition-local user codes and the ids they index (categorical: codes, categories)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), np.asarray(values.cat.categories)
+    codes, uniques = pd.factorize(values)
+    return codes, np.asarray(uniques)
+
+
+def _transitions(pdf: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Rows whose next row is the next play of the same run, and the runs of one play."""
+    session = pdf["_session"].to_numpy()
+    run = pdf["run"].to_numpy()
+    n = len(session)
+    same = session[1:] != session[:-1] if n else np.zeros(0, bool)
+    np.logical_not(same, out=same)  # row i+1 continues the run of row i
+    if run.any():  # runs of a session cut by the top-songs filter
+        same &= run[1:] == run[:-1]
+    # runs of one play: rows that neither continue nor are continued
+    n_single = int((np.r_[True, ~same] & np.r_[~same, True]).sum()) if n else 0
+    return np.flatnonzero(same), n_single
+
+
+def _observations_at(
+    pdf: pd.DataFrame,
+    rows: np.ndarray,
+    rank: np.ndarray,
+    n_runs: int,
+    item_ids: np.ndarray,
+    timing_names: Sequence[str],
+    users: tuple[np.ndarray, np.ndarray],
+) -> Observations:
+    """The observations of transition ``rows`` (``rank``: their index among all transitions)."""
+    item, next_item = _item_codes(pdf["item_id"], item_ids, [rows, rows + 1])
+    user_code, user_ids = users
+    timing = np.empty((len(rows), len(timing_names)), dtype=TIMING_DTYPE)
+    for j, name in enumerate(timing_names):
+        timing[:, j] = pdf[name].to_numpy(dtype=TIMING_DTYPE)[rows]
+    return Observations(
+        user=user_code[rows].astype(np.int64),
+        # the run of row rows[k]: the rows before it, less the transitions among them
+        session=rows - rank,
+        item=item,
+        next_item=next_item,
+        timing=timing,
+        timing_names=tuple(timing_names),
+        item_ids=item_ids,
+        user_ids=user_ids,
+        session_ids=np.arange(n_runs, dtype=np.int64),
+    )
+
+
 def partition_observations(
     pdf: pd.DataFrame,
     *,
@@ -294,46 +439,67 @@ def partition_observations(
     observations : Observations
         ``item``/``next_item`` in global codes (``item_ids`` kept, so packed keys agree with
         the in-memory path); ``user`` codes index ``user_ids`` = the partition's distinct
-        original user (or session) ids; ``session`` codes are partition-local.
+        original user (or session) ids (for categorical ids: every category, present or
+        not); ``session`` codes number the runs of the partition.
     n_single : int
         Sessions (runs) of a single play, which give no transition.
+
+    Raises
+    ------
+    ValueError
+        When an item of the partition is not in ``item_ids``.
     """
-    session = pdf["_session"].to_numpy(dtype=np.int64)
-    run = pdf["run"].to_numpy(dtype=np.int64)
-    n = len(session)
-    same = (session[1:] == session[:-1]) & (run[1:] == run[:-1]) if n else np.zeros(0, bool)
-    starts = np.r_[True, ~same] if n else np.zeros(0, bool)
-    lengths = np.diff(np.r_[np.flatnonzero(starts), n])
-    first = np.flatnonzero(same)
-    item = pd.Index(item_ids).get_indexer(pdf["item_id"]).astype(np.int64)
-    if (item < 0).any():
-        bad = pd.unique(pdf["item_id"][item < 0])[:5].tolist()
-        raise ValueError(f"item ids {bad!r} are not in the item vocabulary")
-    user_code, user_ids = pd.factorize(pdf["user_id" if has_users else "session_id"])
-    run_code = np.cumsum(starts) - 1
-    timing = np.empty((len(first), len(timing_names)), dtype=TIMING_DTYPE)
-    for j, name in enumerate(timing_names):
-        timing[:, j] = pdf[name].to_numpy(dtype=TIMING_DTYPE)[first]
-    obs = Observations(
-        user=user_code[first].astype(np.int64),
-        session=run_code[first],
-        item=item[first],
-        next_item=item[first + 1],
-        timing=timing,
-        timing_names=tuple(timing_names),
-        item_ids=item_ids,
-        user_ids=np.asarray(user_ids),
-        session_ids=np.arange(int(starts.sum()), dtype=np.int64),
-    )
-    return obs, int((lengths == 1).sum())
+    first, n_single = _transitions(pdf)
+    users = _user_codes(pdf["user_id" if has_users else "session_id"])
+    rank = np.arange(len(first), dtype=np.int64)
+    n_runs = len(pdf) - len(first)
+    obs = _observations_at(pdf, first, rank, n_runs, item_ids, timing_names, users)
+    return obs, n_single
+
+
+def partition_provider_observations(
+    pdf: pd.DataFrame,
+    split: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    *,
+    item_ids: np.ndarray,
+    timing_names: Sequence[str],
+    has_users: bool = False,
+) -> tuple[Observations, Observations, int]:
+    """:func:`partition_observations` split between two holders, without the whole table.
+
+    ``split(user_ids)`` returns the masks ``(in_a, in_t)`` over the partition's
+    ``user_ids``. The result equals ``take_providers(obs, *split(obs.user_ids))`` for
+    ``obs, n_single = partition_observations(pdf, ...)`` (same rows, codes and ids), but
+    only the two holders' rows are gathered.
+
+    Returns
+    -------
+    obs_a, obs_t : Observations
+    n_single : int
+    """
+    first, n_single = _transitions(pdf)
+    users = _user_codes(pdf["user_id" if has_users else "session_id"])
+    in_a, in_t = split(users[1])
+    user_at = users[0][first]
+    n_runs = len(pdf) - len(first)
+    out = []
+    for mask in (in_a, in_t):
+        rank = np.flatnonzero(mask[user_at])
+        out.append(_observations_at(pdf, first[rank], rank, n_runs, item_ids, timing_names, users))
+    return out[0], out[1], n_single
 
 
 # ------------------------------------------------------------------ scanning
+def _from_files(reader: _PartitionReader, files: Sequence[Any], meta: pd.DataFrame) -> Any:
+    return dask_dataframe().from_map(
+        reader, list(files), meta=meta, enforce_metadata=False, label="fidelity-scan"
+    )
+
+
 def _scan(path: PathLike, reader: _PartitionReader, timing_cols: tuple[str, ...], has_users: bool):
-    dd = dask_dataframe()
     files = resolve_files(path)
     meta = reader(files[0], nrows=64).iloc[:0]
-    frame = dd.from_map(reader, files, meta=meta, enforce_metadata=False, label="fidelity-scan")
+    frame = _from_files(reader, files, meta)
     logger.info("scan: %d partition(s) from %s", len(files), path)
     return LazySessions(
         frame=frame,

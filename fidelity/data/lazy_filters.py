@@ -74,8 +74,14 @@ def _steps_partition(pdf: pd.DataFrame, *args: Any) -> pd.DataFrame:
 
 def _stats_partition(pdf: pd.DataFrame, *args: Any) -> tuple[np.ndarray, pd.Series]:
     keep, steps = _session_keep(pdf, *args) if args else (np.ones(len(pdf), bool), None)
-    counts = pdf["item_id"][keep].value_counts(sort=False)
-    return steps, counts
+    items = pdf["item_id"]
+    if isinstance(items.dtype, pd.CategoricalDtype):  # count codes; only songs played
+        plays = np.bincount(
+            items.cat.codes.to_numpy()[keep], minlength=len(items.cat.categories)
+        ).astype(np.int64)
+        played = plays > 0
+        return steps, pd.Series(plays[played], index=items.cat.categories[played])
+    return steps, items[keep].value_counts(sort=False)
 
 
 def _sum_stats(parts: list[tuple[np.ndarray | None, pd.Series]]) -> tuple[Any, pd.Series]:
@@ -141,7 +147,8 @@ def lazy_keep_top_items(
     steps, counts = compute(tree_reduce(parts, _sum_stats), scheduler=scheduler)
     if _session_steps is not None:
         _report_steps(steps, _session_steps, _contexts)
-        frame = frame.map_partitions(_steps_partition, *_session_steps, meta=frame._meta)
+        needs = ["not_skipped"] + ["context_type"] * (_session_steps[2] is not None)
+        lazy = lazy.with_step(_steps_partition, *_session_steps, needs=needs)
     ids = np.asarray(counts.index)
     rank_of_id = pd.factorize(pd.Series(ids), sort=True)[0]  # eager codes: sorted ids
     values = counts.to_numpy(dtype=np.int64)
@@ -154,9 +161,14 @@ def lazy_keep_top_items(
         f"{n_plays - kept} of {n_plays} play(s) ({kept} left)"
         + (" ; sessions are cut at removed plays" if split_sessions else "")
     )
-    frame = frame.map_partitions(_top_partition, top, bool(split_sessions), meta=frame._meta)
     logger.info("lazy_keep_top_items: %d songs kept", len(top))
-    return lazy.with_frame(frame, item_ids=np.asarray(top), split=bool(split_sessions))
+    return lazy.with_step(
+        _top_partition,
+        top,
+        bool(split_sessions),
+        item_ids=np.asarray(top),
+        split=bool(split_sessions),
+    )
 
 
 def _report_steps(steps: np.ndarray, session_steps: tuple, contexts: list | None) -> None:
