@@ -226,3 +226,13 @@ def test_missing_or_empty_song_id_is_refused_as_eagerly(parquet_dir, tmp_path, b
         scan_mssd(tmp_path).frame.compute(scheduler="synchronous")
     assert str(eager.value) in str(lazy.value) or "track_id_clean" in str(lazy.value)
     assert "track_id_clean" in str(lazy.value)
+
+
+def test_the_filter_count_reads_only_its_columns(monkeypatch, parquet_dir):
+    seen = _record_parquet_reads(monkeypatch)
+    with dask.config.set(scheduler="synchronous"):
+        _quiet(lazy_paper_filter, scan_mssd(parquet_dir), n_items=50, contexts=["catalog"])
+    count_pass = [c for c in seen if set(c) != {"track_id_clean"}]
+    assert count_pass and all(
+        set(c) == ALWAYS | {"not_skipped", "context_type"} for c in count_pass
+    ), count_pass

@@ -141,13 +141,15 @@ def lazy_keep_top_items(
         raise TypeError(f"lazy must be a LazySessions; got {type(lazy).__name__}")
     if lazy.item_ids is not None or lazy.split:
         raise ValueError("lazy_keep_top_items: the songs were already filtered; apply it once")
-    frame = lazy.frame
     args = () if _session_steps is None else _session_steps
+    needs = [] if _session_steps is None else ["not_skipped"]
+    needs += ["context_type"] * (_session_steps is not None and _session_steps[2] is not None)
+    # the global count reads only the song, the session and the session steps' columns
+    frame = lazy.project(needs).frame
     parts = [delayed(_stats_partition)(p, *args) for p in frame.to_delayed()]
     steps, counts = compute(tree_reduce(parts, _sum_stats), scheduler=scheduler)
     if _session_steps is not None:
         _report_steps(steps, _session_steps, _contexts)
-        needs = ["not_skipped"] + ["context_type"] * (_session_steps[2] is not None)
         lazy = lazy.with_step(_steps_partition, *_session_steps, needs=needs)
     ids = np.asarray(counts.index)
     rank_of_id = pd.factorize(pd.Series(ids), sort=True)[0]  # eager codes: sorted ids
