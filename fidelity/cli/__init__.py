@@ -40,7 +40,7 @@ from fidelity.cli.options import (
     scenario_from,
 )
 from fidelity.cli.safe_session import run_safe_session
-from fidelity.data import calibration_stats, write_mssd_parquet
+from fidelity.data import calibration_stats, calibration_table, write_mssd_parquet
 from fidelity.evaluation import DEFAULT_TOLERANCE, AttackRequest, evaluate
 from fidelity.experiment import SweepGrid, SweepInterrupted
 from fidelity.pipeline import grid_for, reproduce
@@ -170,11 +170,20 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         random_state=args.seed,
         show_progress=not args.quiet,
         overwrite=args.overwrite,
+        calibration=calibration_table() if args.data is None else None,
     )
     if args.json:
         print(json.dumps(_plain(outcome.to_dict()), indent=2, default=float))
     else:
-        print(f"safe session size: {outcome.safe_session.safe_session_size} observations")
+        curve = outcome.session_curve
+        paper = outcome.safe_session.safe_session_size
+        print(f"attack-validated safe session size: {curve.validated.label} observations")
+        print(f"  {curve.summary()}")
+        print(
+            "paper's self-evaluation (Fano bound of the extrapolated MI): "
+            + ("no bound" if paper is None else f"{paper} observations")
+        )
+        print(f"data: {_data_label(args)}")
         print(f"report: {outcome.report_path}")
     return 0
 

@@ -169,7 +169,8 @@ class ValidatedSafeSize(DisplayMixin):
         nxt = self.at_next
         head = (
             f"The attack-validated safe session size is {self.size}: with {self.broken_at} "
-            f"observations per user the {self.decided_by} attack's advantage is "
+            f"observation{'s' if self.broken_at != 1 else ''} per user the {self.decided_by} "
+            "attack's advantage is "
             f"{nxt.get('advantage', float('nan')):.3f} (upper bound "
             f"{nxt.get('advantage_ci_high', float('nan')):.3f} > {tol})."
         )

@@ -26,7 +26,13 @@ from fidelity.report.page import (
     _results_table,
     _versions,
 )
-from fidelity.report.sections import _safe_block, _verdict_block
+from fidelity.report.sections import (
+    _data_block,
+    _exposure_block,
+    _readings_block,
+    _safe_block,
+    _verdict_block,
+)
 
 __all__ = ["write_report"]
 
@@ -38,6 +44,10 @@ def write_report(
     figures: Mapping[str, Any],
     safe_session: Any = None,
     session_curve: Any = None,
+    data_note: str | None = None,
+    calibration: pd.DataFrame | None = None,
+    exposure: pd.DataFrame | None = None,
+    exposure_note: str = "",
     parameters: Mapping[str, Any] | None = None,
     data_summary: Mapping[str, Any] | None = None,
     title: str = "fidelity report",
@@ -67,7 +77,15 @@ def write_report(
         None shows "not estimated". This is the paper's data-only reading.
     session_curve : SessionCurve, optional
         From :func:`fidelity.evaluation.session_curve`: its attack-validated safe session
-        size and verdict lead the report.
+        size and verdict lead the report, followed by its data-only (MI(H;O), with the
+        timing attribution) and model-aware (I(M;S)) readings.
+    data_note : str, optional
+        Which data the report ran on (one sentence).
+    calibration : pandas.DataFrame, optional
+        A calibration table to show with it (the synthetic default's, against MSSD).
+    exposure : pandas.DataFrame, optional
+        The "users most exposed" counts (:func:`fidelity.evaluation.exposure_counts`;
+        counts only, never ids), with ``exposure_note`` saying which attack they are of.
     parameters, data_summary : mapping, optional
         Shown as name/value tables (values escaped).
     title : str
@@ -88,6 +106,9 @@ def write_report(
         timestamp=html.escape(datetime.now(UTC).isoformat(timespec="seconds")),
         version=html.escape(versions["fidelity"]),
         verdict=_verdict_block(session_curve),
+        readings=_readings_block(session_curve),
+        data=_data_block(data_note, calibration),
+        exposure=_exposure_block(exposure, exposure_note),
         safe=_safe_block(safe_session),
         parameters=_kv_table("parameters", parameters),
         data_summary=_kv_table("data_summary", data_summary),

@@ -44,6 +44,8 @@ h1{margin:0 0 4px;font-size:1.9em}h2{margin-top:2em;border-bottom:1px solid #dde
  background:#f0f6ff}
 .safe .label{text-transform:uppercase;letter-spacing:.06em;color:#2b6cb0;font-weight:600}
 .safe .big{font-size:3.4em;font-weight:700;line-height:1.1;margin:6px 0}
+.safe.paper{border:1px solid #a0aec0;background:#f7f8fa}
+.safe.paper .label{color:#4a5568}.safe.paper .big{font-size:1.8em}
 .warning{margin-top:12px;padding:10px 14px;border-left:6px solid #c53030;background:#fff5f5;
  color:#822727;font-weight:600}
 .note{margin-top:12px;color:#555;font-style:italic}
@@ -71,26 +73,33 @@ _TEMPLATE = Template("""<!DOCTYPE html>
 <section id="verdict">
 $verdict
 </section>
+<section id="readings">
+$readings
+</section>
 <section id="safe-session">
 $safe
 </section>
-<section id="parameters">
-<h2>Parameters</h2>
-$parameters
+<section id="exposure-section">
+$exposure
+</section>
+<section id="figures">
+<h2>Figures</h2>
+$figures
+</section>
+<section id="results">
+<h2>Results</h2>
+$results
+</section>
+<section id="data">
+$data
 </section>
 <section id="data-summary">
 <h2>Data summary</h2>
 $data_summary
 </section>
-<section id="results">
-<h2>Results</h2>
-<div class="scroll">
-$results
-</div>
-</section>
-<section id="figures">
-<h2>Figures</h2>
-$figures
+<section id="parameters">
+<h2>Parameters</h2>
+$parameters
 </section>
 <section id="versions">
 <h2>Versions</h2>
@@ -157,11 +166,53 @@ def _cell(v: Any) -> str:
     return f"{v:.4g}"
 
 
+#: The columns people read first, in this order (those present are shown up front).
+KEY_COLUMNS = (
+    "overlap",
+    "target_size",
+    "recommender",
+    "attack",
+    "threat",
+    "mitigation",
+    "auc",
+    "advantage",
+    "tpr_at_1pct_fpr",
+    "tp",
+    "fp",
+    "accuracy",
+    "mi",
+    "mi_plugin",
+    "mi_above_null",
+    "safe_session_size",
+    "validated_safe_size",
+)
+
+
 def _results_table(results: pd.DataFrame) -> str:
+    """The key columns (those that vary or matter), then every column behind a summary."""
     if results.empty:
         return '<p class="note">(no results)</p>'
-    return results.to_html(
+    key = [c for c in KEY_COLUMNS if c in results.columns and results[c].notna().any()]
+    constant = [c for c in key[:6] if results[c].nunique(dropna=False) == 1 and len(results) > 1]
+    shown = [c for c in key if c not in constant]
+    note = (
+        "Same in every row: "
+        + ", ".join(f"{c} = {_fmt(results[c].iloc[0])}" for c in constant)
+        + ". "
+        if constant
+        else ""
+    )
+    compact = results[shown].to_html(
         index=False, escape=True, float_format=_cell, na_rep="–", border=0, classes="results"
+    )
+    full = results.to_html(
+        index=False, escape=True, float_format=_cell, na_rep="–", border=0, classes="results"
+    )
+    return (
+        f'<p class="note">{html.escape(note)}One row per configuration; every column of the '
+        "results table (results.csv) is below.</p>"
+        f"{compact}<details><summary>All {len(results.columns)} columns</summary>"
+        f'<div class="scroll">{full}</div></details>'
     )
 
 
@@ -194,7 +245,7 @@ def _figures_block(figures: Mapping[str, Any]) -> str:
             known = next((c for k, c in _CAPTIONS.items() if str(name).startswith(k)), "")
             caption = f"{name}. {known}".strip()
         parts.append(
-            f'<figure><img src="{_figure_uri(str(name), fig)}" alt="{html.escape(str(name))}">'
+            f'<figure><img src="{_figure_uri(str(name), fig)}" alt="{html.escape(str(caption))}">'
             f"<figcaption>{html.escape(str(caption))}</figcaption></figure>"
         )
     return "\n".join(parts) or '<p class="note">(no figures)</p>'

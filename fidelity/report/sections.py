@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fidelity.report.page import _as_dict
 
@@ -128,6 +129,11 @@ def _safe_block(safe_session: Any) -> str:
     above, null_text = _null_check(d, point)
     if null_text:
         lines.append(null_text)
+    lines.append(
+        "This is the paper's method: the Fano bound of the plug-in MI between two halves of "
+        "the data, extrapolated to all users. It uses no model and no attack; the "
+        "attack-validated size above is the one that holds against this toolkit's attacks."
+    )
     body = "".join(f"<p>{html.escape(t)}</p>" for t in lines)
     if above is False:
         body += (
@@ -138,8 +144,8 @@ def _safe_block(safe_session: Any) -> str:
     elif above is None:
         body += '<p class="note">No permutation null was given: the MI was not tested.</p>'
     return (
-        '<div class="safe"><div class="label">Safe session size from MI(H;O) '
-        "(the paper's data-only Fano reading)</div>"
+        '<div class="safe paper"><div class="label">The paper\'s self-evaluation: safe '
+        "session size from MI(H;O) extrapolated (data only)</div>"
         f'<div class="big" id="safe-session-size">{html.escape(shown)}</div>'
         f"{body}</div>"
     )
@@ -164,4 +170,82 @@ def _verdict_block(curve: Any) -> str:
         f'<div class="big" id="validated-size">{html.escape(validated.label)} observations</div>'
         f'<p id="verdict-sentence"><strong>{html.escape(curve.summary())}</strong></p>'
         f'<p class="note">{html.escape(config)}</p></div>'
+    )
+
+
+def _df_table(frame: pd.DataFrame, caption: str = "") -> str:
+    """A small escaped table of a DataFrame (no index)."""
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    body = frame.to_html(index=False, escape=True, na_rep="–", border=0, float_format=_cell4)
+    return body.replace('<table class="dataframe">', f'<table class="dataframe">{cap}', 1)
+
+
+def _cell4(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _readings_block(curve: Any) -> str:
+    """The data-only MI reading of the headline scenario and the model-aware I(M;S)."""
+    if curve is None or getattr(curve, "information", None) is None:
+        return ""
+    info = curve.information
+    est = info.estimate
+    lines = [
+        f"MI(H;O) between the adversary's and the target's data = {est.mi:.4g} bits "
+        f"({est.estimator} estimate"
+        + (
+            f", {est.confidence:.0%} interval {est.ci_low:.4g} to {est.ci_high:.4g}"
+            if est.ci_low is not None
+            else ""
+        )
+        + f"), over {'+'.join(est.features)}; plug-in value {est.plugin:.4g} bits."
+    ]
+    if est.null_mean is not None:
+        verdict = "above" if est.above_null else "not above"
+        lines.append(
+            f"The plug-in MI is {verdict} its user-level permutation null (null mean "
+            f"{est.null_mean:.4g} bits, p = {est.p_value:.3g})."
+        )
+    fano = info.fano
+    lines.append(
+        f"The paper's data-only Fano size: {fano.size} observations."
+        if fano.size is not None
+        else str(fano.no_bound)
+    )
+    if info.attribution is not None:
+        att = info.attribution
+        p = att.difference_p_value
+        lines.append(
+            f"Timing channel: MI of (s, s') {att.items.mi:.4g} bits, with the timing features "
+            f"({'+'.join(att.timing)}) {att.with_timing.mi:.4g} bits: the timing adds "
+            f"{att.difference:.4g} bits" + (f" (p = {p:.3g})." if p is not None else ".")
+        )
+    for sig in getattr(curve, "signal_information", ()):
+        lines.append(f"Model-aware reading: {sig.summary()}")
+    items = "".join(f"<li>{html.escape(t)}</li>" for t in lines)
+    return f"<h2>What the data and the model reveal</h2><ul>{items}</ul>"
+
+
+def _data_block(data_note: str | None, calibration: pd.DataFrame | None) -> str:
+    """Which data the report ran on, and the synthetic data's calibration when relevant."""
+    if not data_note and calibration is None:
+        return ""
+    out = "<h2>Data</h2>"
+    if data_note:
+        out += f'<p id="data-note">{html.escape(data_note)}</p>'
+    if calibration is not None and len(calibration):
+        out += _df_table(
+            calibration,
+            "Calibration of the synthetic default against the MSSD aidl sample "
+            "(documented figures, seed 0)",
+        )
+    return out
+
+
+def _exposure_block(exposure: pd.DataFrame | None, note: str) -> str:
+    """ "Users most exposed": counts only, never ids."""
+    if exposure is None or not len(exposure):
+        return ""
+    return f'<h2 id="exposure">Users most exposed</h2><p>{html.escape(note)}</p>' + _df_table(
+        exposure
     )
