@@ -37,6 +37,7 @@ from fidelity.cli.options import (
     attack_flags,
     check_args,
     dest,
+    jsonable,
     scenario_from,
 )
 from fidelity.cli.safe_session import run_safe_session
@@ -124,7 +125,7 @@ def _cmd_attack(args: argparse.Namespace) -> int:
         scenario,
         [AttackRequest(args.attack, args.threat, args.k, options)],
         attack_bootstrap=args.bootstrap,
-        measure_mi=False,
+        n_permutations=args.permutations,
         show_progress=not args.quiet,
     )
     result = evaluation.results[0]
@@ -139,8 +140,12 @@ def _cmd_attack(args: argparse.Namespace) -> int:
     out.update(_plain(result.to_dict()))
     if result.roc is not None:
         out.update(_plain(result.roc.to_dict()))
+    # the data-only reading beside it: MI(H;O), estimator, null, p-value, timing attribution
+    out.update({k: _plain(v) for k, v in evaluation.information.row().items()})
+    out["mitigation"] = scenario.mitigation
+    out["mode"] = scenario.mode
     if args.json:
-        print(json.dumps(out, indent=2, default=float))
+        print(json.dumps(jsonable(out), indent=2))
     else:
         for key, value in out.items():
             print(f"{key:<24} {value:.4g}" if isinstance(value, float) else f"{key:<24} {value}")
@@ -320,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=K_DEFAULT, help="list length for --threat topk")
     add_scenario_options(p)
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for CIs")
+    p.add_argument("--permutations", type=int, default=20, help="permutation-null size of MI(H;O)")
     for flag, (option, applies) in _attack_flags().items():
         p.add_argument(
             flag,

@@ -11,6 +11,8 @@ import argparse
 import math
 from typing import Any
 
+import numpy as np
+
 from fidelity._validation import (
     check_fraction,
     check_output_dir,
@@ -428,6 +430,7 @@ def _check_safe_session(args: argparse.Namespace) -> None:
 
 def _check_attack(args: argparse.Namespace) -> None:
     _check_scenario(args)
+    check_positive_int("--permutations", args.permutations, minimum=0)
     check_positive_int("--k", args.k)
     check_positive_int("--bootstrap", args.bootstrap, minimum=0)
     supported = get_attack(args.attack).threats
@@ -471,3 +474,18 @@ def check_args(args: argparse.Namespace) -> None:
     check = _CHECKS.get(args.command)
     if check is not None:
         check(args)
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values (NaN and infinities as null)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return str(obj)

@@ -7,9 +7,7 @@ import json
 import math
 from typing import Any
 
-import numpy as np
-
-from fidelity.cli.options import attack_list, load_data, parse_grid, scenario_from
+from fidelity.cli.options import attack_list, jsonable, load_data, parse_grid, scenario_from
 from fidelity.evaluation import AttackRequest, SessionCurve, session_curve
 from fidelity.safe_session import (
     SafeSessionEstimate,
@@ -22,21 +20,6 @@ __all__ = ["run_safe_session"]
 
 def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON values (NaN and infinities as null)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    return str(obj)
 
 
 def _payload(curve: SessionCurve, paper: SafeSessionEstimate | None) -> dict[str, Any]:
@@ -84,9 +67,9 @@ def _print_text(curve: SessionCurve, paper: SafeSessionEstimate | None) -> None:
             print(f"  {info.fano.no_bound}")
     if paper is not None:
         size = "no bound" if paper.safe_session_size is None else paper.safe_session_size
+        fit = f"fit MI ~ n^{paper.slope:.3f}" if math.isfinite(paper.slope) else "no fit"
         print(
-            f"paper's self-evaluation (MI extrapolated to {paper.full_size} users): {size} "
-            f"(fit MI ~ n^{paper.slope:.3f})"
+            f"paper's self-evaluation (MI extrapolated to {paper.full_size} users): {size} ({fit})"
         )
     for sig in curve.signal_information:
         print(f"model-aware reading: {sig.summary()}")
@@ -95,9 +78,10 @@ def _print_text(curve: SessionCurve, paper: SafeSessionEstimate | None) -> None:
 def run_safe_session(args: argparse.Namespace) -> int:
     """The ``safe-session`` command (options already checked by ``check_args``)."""
     names = attack_list(args.attacks)
-    requests = [AttackRequest(n, args.threat, args.k) for n in names] if names else None
     scenario = scenario_from(args)
     obs = load_data(args).observations()
+    k = min(args.k, max(obs.n_items, 1))  # a list no longer than the catalogue
+    requests = [AttackRequest(n, args.threat, k) for n in names] if names else None
     if not args.no_extrapolation:
         default_sizes(obs.n_users)  # enough users for the self-evaluation, before any work
     curve = session_curve(
@@ -105,7 +89,7 @@ def run_safe_session(args: argparse.Namespace) -> int:
         scenario,
         requests,
         threat=args.threat,
-        k=args.k,
+        k=k,
         grid=parse_grid(args.grid),
         tolerance=args.tolerance,
         n_bootstrap=args.bootstrap,
@@ -123,7 +107,7 @@ def run_safe_session(args: argparse.Namespace) -> int:
             show_progress=not args.quiet,
         )
     if args.json:
-        print(json.dumps(_jsonable(_payload(curve, paper)), indent=2))
+        print(json.dumps(jsonable(_payload(curve, paper)), indent=2))
     else:
         _print_text(curve, paper)
     return 0

@@ -434,7 +434,8 @@ def session_curve(
     threat : {"label", "topk", "scores"}, default "scores"
         Threat model of the default attacks.
     k : int, default 10
-        List length of the default attacks (``topk``, and the hits under ``scores``).
+        List length of the default attacks (``topk``, and the hits under ``scores``; at
+        most the number of songs).
     grid : sequence of int, optional
         Session sizes N; default :func:`default_session_grid` up to the longest history
         at the adversary (8 roughly geometric values).
@@ -469,7 +470,12 @@ def session_curve(
     if not 0.0 < float(confidence) < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}")
     n_bootstrap = check_positive_int("n_bootstrap", n_bootstrap, minimum=0)
-    requests = _default_requests(threat, k) if attacks is None else as_requests(attacks)
+    # the default attacks' lists cannot be longer than the catalogue
+    requests = (
+        _default_requests(threat, min(k, max(observations.n_items, 1)))
+        if attacks is None
+        else as_requests(attacks)
+    )
     if grid is not None:
         grid = check_session_grid(grid)
     if fitted is None:
