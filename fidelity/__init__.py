@@ -16,8 +16,7 @@ import importlib
 from importlib import metadata as _metadata
 from typing import Any
 
-from fidelity._validation import FidelityWarning
-from fidelity.data.tables import Observations, Sessions
+from fidelity._warnings import FidelityWarning
 
 # The distribution's name on PyPI (``pip install fidelity-leakage``; the import name is
 # ``fidelity``). The version is written only in pyproject.toml and read from the metadata.
@@ -29,6 +28,9 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree never
     __version__ = "0+unknown"
 
 _LAZY = {
+    # tables (pandas loads on first use)
+    "Observations": "fidelity.data.tables",
+    "Sessions": "fidelity.data.tables",
     # data
     "make_sessions": "fidelity.data",
     "load_mssd": "fidelity.data",

@@ -158,7 +158,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="number of synthetic sessions when --data is not given",
     )
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--seed", type=int, default=0, help="random seed")
 
 
 def _columns(text: str | None, flag: str) -> tuple[str, ...]:
@@ -336,6 +336,15 @@ def _check_reproduce(args: argparse.Namespace) -> None:
             "--n-jobs does not apply with --scheduler (the Dask cluster's workers run the "
             "sweep); ignored"
         )
+
+
+def common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
+    """The data options (unless ``data=False``) and --json / --quiet / --verbose."""
+    if data:
+        add_data_options(p)
+    p.add_argument("--json", action="store_true", help="print a machine-readable result")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or log messages")
+    p.add_argument("--verbose", action="store_true", help="debug logging, full tracebacks")
 
 
 # ----------------------------------------------------------------------------- scenario

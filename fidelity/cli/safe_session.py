@@ -7,15 +7,59 @@ import json
 import math
 from typing import Any
 
-from fidelity.cli.options import attack_list, jsonable, load_data, parse_grid, scenario_from
-from fidelity.evaluation import AttackRequest, SessionCurve, session_curve
+from fidelity.attacks import THREATS
+from fidelity.cli.options import (
+    K_DEFAULT,
+    add_scenario_options,
+    attack_list,
+    common,
+    jsonable,
+    load_data,
+    parse_grid,
+    scenario_from,
+)
+from fidelity.evaluation import DEFAULT_TOLERANCE, AttackRequest, SessionCurve, session_curve
 from fidelity.safe_session import (
     SafeSessionEstimate,
     default_sizes,
     estimate_safe_session_size,
 )
 
-__all__ = ["run_safe_session"]
+__all__ = ["add_safe_session_arguments", "run_safe_session"]
+
+
+def add_safe_session_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``fidelity safe-session``."""
+    common(p)
+    add_scenario_options(p)
+    p.add_argument(
+        "--attacks",
+        metavar="A[,A...]",
+        default="",
+        help="attacks of the curve (default: every registered attack of the threat model)",
+    )
+    p.add_argument("--threat", choices=THREATS, default="scores", help="threat model")
+    p.add_argument("--k", type=int, default=K_DEFAULT, help="list length (topk, scores hits)")
+    p.add_argument("--grid", metavar="N[,N...]", default=None, help="session sizes N")
+    p.add_argument(
+        "--tolerance", type=float, default=DEFAULT_TOLERANCE, help="tolerance on the advantage"
+    )
+    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples per N")
+    p.add_argument(
+        "--success",
+        type=float,
+        default=None,
+        help="adversary success probability of the paper's Fano bound (default: 1/MI)",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=5, help="paper's self-evaluation: splits per size"
+    )
+    p.add_argument("--permutations", type=int, default=20, help="permutation-null size of MI")
+    p.add_argument(
+        "--no-extrapolation",
+        action="store_true",
+        help="skip the paper's self-evaluation (MI extrapolated to the full size)",
+    )
 
 
 def _num(value: float | None) -> str:
