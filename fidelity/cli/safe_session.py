@@ -67,9 +67,7 @@ def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
-def _payload(
-    curve: SessionCurve, paper: SafeSessionEstimate | None, data: str
-) -> dict[str, Any]:
+def _payload(curve: SessionCurve, paper: SafeSessionEstimate | None, data: str) -> dict[str, Any]:
     info = curve.information
     return {
         "data": data,
