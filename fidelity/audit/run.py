@@ -76,9 +76,11 @@ def _requests(
     names = tuple(ATTACKS) if attacks is None else tuple(attacks)
     for name in names:
         get_attack(name)
-    unknown = sorted(set(options) - set(names))
+    unknown = sorted(set(options) - set(ATTACKS))
     if unknown:
-        raise ValueError(f"options names attacks that are not audited: {unknown}")
+        raise ValueError(
+            f"options must be keyed by registered attack names {list(ATTACKS)}; got {unknown}"
+        )
     requests, skipped, needs_template = [], [], []
     for name in names:
         spec = get_attack(name)
