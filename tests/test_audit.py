@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.compose import make_column_transformer
+from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeClassifier
 
 import fidelity
@@ -217,7 +219,6 @@ def test_a_classifier_fitted_on_a_dataframe_gets_named_columns(data, tree):
     frame = split.target.to_frame()
     features = ["item", "pause"]
     fitted = clone(tree).fit(frame[features], frame["next_item"])
-    wrapped = ClassifierRecommender(tree, frame=True)
     result = audit(fitted, split=split, attacks=("match",), threats=["scores"], **FAST)
     # the same classifier on an array of the same two columns gives the same numbers
     target = split.target
@@ -232,10 +233,21 @@ def test_a_classifier_fitted_on_a_dataframe_gets_named_columns(data, tree):
 
     other = audit(by_array, split=split, attacks=("match",), threats=["scores"], **FAST)
     np.testing.assert_array_equal(result.results[0].scores, other.results[0].scores)
-    assert wrapped.get_params()["frame"] is True
     bad = clone(tree).fit(frame[["item", "session"]], frame["next_item"])
     with pytest.raises(ValueError, match="not \\['session'\\]"):
         audit(bad, split=split, attacks=("match",), **FAST)
+
+
+def test_a_pipeline_that_selects_columns_by_name_is_a_template(data, tree):
+    split = data[1]
+    pipeline = make_pipeline(make_column_transformer(("passthrough", ["item", "pause"])), tree)
+    frame = split.target.to_frame()
+    fitted = clone(pipeline).fit(frame[["item", "skip", "pause"]], frame["next_item"])
+    result = audit(
+        fitted, split=split, template=pipeline, attacks=CHEAP_ATTACKS, threats=["scores"], **FAST
+    )
+    assert [r.attack for r in result.results] == ["match", "reference"]
+    assert result.result("reference").roc.auc > 0.6
 
 
 # ----------------------------------------------------------------------- templates

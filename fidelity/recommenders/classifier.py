@@ -81,15 +81,16 @@ def proba_to_scores(proba: np.ndarray, classes: np.ndarray, n_items: int) -> np.
 class ClassifierRecommender(Recommender):
     """An unfitted scikit-learn classifier as a fidelity recommender (a template).
 
+    The classifier is fitted, and asked, on a DataFrame with the column ``item`` (the song
+    code) followed by the timing columns by name, so that pipelines which select columns
+    by name (a ``ColumnTransformer``) work as they do on the team's own tables.
+
     Parameters
     ----------
     estimator : classifier
         Unfitted; cloned at every :meth:`fit`. It must offer ``predict_proba``.
     use_timing : bool, default True
         Give the timing columns as features after the song code.
-    frame : bool, default False
-        Fit and predict on a DataFrame with columns ``item`` and the timing names (for
-        pipelines that select columns by name) instead of an array.
     random_state : int or None, default None
         Set on the clone's ``random_state`` when it has one (the attacks seed their
         models through it).
@@ -105,20 +106,15 @@ class ClassifierRecommender(Recommender):
         estimator: Any = None,
         *,
         use_timing: bool = True,
-        frame: bool = False,
         random_state: int | None = None,
     ) -> None:
         self.estimator = estimator
         self.use_timing = use_timing
-        self.frame = frame
         self.random_state = random_state
 
-    def _features(self, items: np.ndarray, timing: np.ndarray) -> np.ndarray | pd.DataFrame:
+    def _features(self, items: np.ndarray, timing: np.ndarray) -> pd.DataFrame:
         names = self.timing_names_ if self._uses_timing() else ()
-        if self.frame:
-            data = {ITEM_COLUMN: items, **{n: timing[:, j] for j, n in enumerate(names)}}
-            return pd.DataFrame(data)
-        return np.column_stack([items.astype(np.float64), timing.astype(np.float64)])
+        return pd.DataFrame({ITEM_COLUMN: items, **{n: timing[:, j] for j, n in enumerate(names)}})
 
     def _fit(self, observations: Observations) -> None:
         if not hasattr(self.estimator, "predict_proba"):
