@@ -138,6 +138,16 @@ def test_the_audit_of_a_fidelity_model_equals_its_direct_attacks(data, markov, o
         assert own.result(name, threat).roc.auc == direct.roc.auc
 
 
+def test_run_attack_adapts_a_duck_model_under_every_threat(data, markov):
+    split = data[1]
+    for threat in ("label", "topk", "scores"):
+        mine = run_attack("match", split, Forward(markov), threat=threat, k=5)
+        theirs = run_attack("match", split, markov, threat=threat, k=5)
+        np.testing.assert_array_equal(mine.scores, theirs.scores)
+    with pytest.raises(ValueError, match="scores threat model does not apply"):
+        run_attack("match", split, ForwardTopK(markov), threat="scores", k=5)
+
+
 def test_duck_model_with_top_k_only_runs_label_and_topk(data, markov, own):
     result = audit(
         ForwardTopK(markov), split=data[1], template="markov", attacks=CHEAP_ATTACKS, **FAST
