@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import RandomStateLike, as_1d_bool, check_random_state
 
 __all__ = [
@@ -47,7 +48,7 @@ _LEVELS = (0.001, 0.01)
 
 
 @dataclass(frozen=True)
-class AuditMetrics:
+class AuditMetrics(DisplayMixin):
     """User-level leakage metrics of one score with intervals over users.
 
     Attributes
@@ -71,6 +72,22 @@ class AuditMetrics:
     n_members: int = 0
     n_nonmembers: int = 0
     confidence: float = 0.95
+
+    def summary(self) -> str:
+        """One or two sentences: AUC and advantage with the advantage's interval and floor."""
+        auc = self.values.get("auc", math.nan)
+        adv = self.values.get("advantage", math.nan)
+        text = (
+            f"Over {self.n_members} members and {self.n_nonmembers} non-members: AUC "
+            f"{auc:.3f}, advantage {adv:.3f}"
+        )
+        if "advantage" in self.ci:
+            low, high = self.ci["advantage"]
+            text += f" ({self.confidence:.0%} CI [{low:.3f}, {high:.3f}])"
+        return text + (
+            f", epsilon at least {self.epsilon_lower_bound:.3f}. A score without signal reaches "
+            f"an advantage up to {self.advantage_null_floor:.3f} with these numbers of users."
+        )
 
     def to_dict(self) -> dict[str, float]:
         """Flat scalars: values, ``<metric>_ci_low/high``, epsilon, floor, counts."""
