@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from fidelity._validation import check_positive_int
-from fidelity.attacks import ATTACKS, AttackSignals, get_attack, prepare_attack
+from fidelity.attacks import ATTACKS, AttackSignals, get_attack
 from fidelity.attacks.results import summarise
 from fidelity.attacks.threats import THREATS, check_list_length
 from fidelity.audit.data import audit_split, join_users
@@ -17,8 +17,8 @@ from fidelity.audit.result import AuditResult
 from fidelity.data.tables import Observations
 from fidelity.evaluation import AttackRequest, session_curve
 from fidelity.evaluation.data_information import data_information
-from fidelity.evaluation.evaluate import default_options
 from fidelity.evaluation.session_curve import DEFAULT_TOLERANCE
+from fidelity.evaluation.signals import SHARED_MODEL_OPTIONS, prepare_signals
 from fidelity.recommenders import (
     RECOMMENDERS,
     Recommender,
@@ -32,9 +32,6 @@ from fidelity.split import ProviderSplit
 
 __all__ = ["audit"]
 
-# Options through which a later attack reuses the models an earlier one fitted (the rule
-# of fidelity.evaluation.session_curve): a request that sets one of them fits its own.
-_SHARED_MODEL_OPTIONS = {"n_references", "reference_size", "n_shadows", "shadow_size"}
 # The scenario's recommender when the template is not a registered fidelity recommender:
 # only the attacks that need no template go through the session curve then.
 _PLACEHOLDER = "popularity"
@@ -103,42 +100,6 @@ def _requests(
             "template=, the algorithm)"
         )
     return requests, skipped
-
-
-def _prepare(
-    requests: Sequence[AttackRequest],
-    observations: Observations,
-    fitted: FittedTarget,
-    recommender: str | Recommender | None,
-    params: dict[str, Any] | None,
-    shared: dict[str, Any],
-    show_progress: bool,
-) -> list[AttackSignals]:
-    """Each request's signals with the seeds and model sharing of the session curve."""
-    out = []
-    for request in requests:
-        options = default_options(request, observations, fitted)
-        spec = get_attack(request.name)
-        for name, value in shared.items():
-            if name in spec.option_names and not (_SHARED_MODEL_OPTIONS & set(options)):
-                options.setdefault(name, value)
-        signals = prepare_attack(
-            request.name,
-            fitted.split,
-            fitted.model,
-            threat=request.threat,
-            k=request.k,
-            recommender=recommender,  # type: ignore[arg-type]
-            recommender_params=params,
-            random_state=fitted.attack_seed,
-            show_progress=show_progress,
-            **options,
-        )
-        if not (_SHARED_MODEL_OPTIONS & set(request.options)):
-            for name, value in signals.artifacts.items():
-                shared.setdefault(name, value)
-        out.append(signals)
-    return out
 
 
 def _check_population(population: Any, split: ProviderSplit) -> None:
@@ -330,12 +291,18 @@ def audit(
         )
         for request, sig in zip(in_curve, sc.signals, strict=True):
             signals[id(request)] = sig
-            if not (_SHARED_MODEL_OPTIONS & set(request.options)):
+            if not (SHARED_MODEL_OPTIONS & set(request.options)):
                 for key, value in sig.artifacts.items():
                     shared.setdefault(key, value)
     rest = [r for r in requests if id(r) not in signals]
-    computed = _prepare(
-        rest, observations, fitted, attack_recommender, attack_params, shared, show_progress
+    computed = prepare_signals(
+        rest,
+        observations,
+        fitted,
+        recommender=attack_recommender,
+        recommender_params=attack_params,
+        shared=shared,
+        show_progress=show_progress,
     )
     signals.update({id(r): s for r, s in zip(rest, computed, strict=True)})
     results = tuple(
