@@ -16,28 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from fidelity._warnings import FidelityWarning as FidelityWarning  # re-exported
+from fidelity._warnings import OnceFilter as OnceFilter  # re-exported
+
 logger = logging.getLogger("fidelity")
 
 RandomStateLike = int | np.integer | np.random.Generator | np.random.SeedSequence | None
-
-
-class FidelityWarning(UserWarning):
-    """Warning raised by fidelity (rows dropped by a filter, MI at its null, ...)."""
-
-
-class OnceFilter(logging.Filter):
-    """A logging filter that lets each distinct message through once (per filter)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if message in self.seen:
-            return False
-        self.seen.add(message)
-        return True
 
 
 def warn(message: str, *, stacklevel: int = 3) -> None:

@@ -22,13 +22,16 @@ import numpy as np
 import pandas as pd
 
 from fidelity._validation import RandomStateLike, check_output_dir, check_success, warn
+from fidelity.attacks import summarise
 from fidelity.data.tables import Observations, Sessions
 from fidelity.evaluation import (
     DEFAULT_TOLERANCE,
     AttackRequest,
     SessionCurve,
     evaluate,
+    exposure_counts,
     session_curve,
+    user_risk,
 )
 from fidelity.experiment import SweepConfig, SweepGrid, run_sweep
 from fidelity.plots import (
@@ -37,11 +40,12 @@ from fidelity.plots import (
     plot_roc,
     plot_safe_session_curve,
     plot_session_curve,
+    plot_user_risk_panels,
     save_figure,
 )
 from fidelity.report import write_report
 from fidelity.safe_session import SafeSessionEstimate, estimate_safe_session_size
-from fidelity.scenario import Scenario
+from fidelity.scenario import FittedTarget, Scenario, fit_target
 from fidelity.split import target_pool_size
 
 logger = logging.getLogger("fidelity")
@@ -149,6 +153,7 @@ def reproduce(
     success: float | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     curve_attacks: Sequence[AttackRequest | str | tuple] | None = None,
+    calibration: pd.DataFrame | None = None,
     random_state: RandomStateLike = 0,
     show_progress: bool = True,
     overwrite: bool = False,
@@ -175,6 +180,9 @@ def reproduce(
     curve_attacks : sequence, optional
         Attacks of the session-length curve (default: every registered attack under the
         ``scores`` threat).
+    calibration : pandas.DataFrame, optional
+        For synthetic data: the generator's calibration against real data
+        (:func:`fidelity.data.calibration_table`), shown with the data statement.
     random_state : int, Generator, SeedSequence or None
         Seed of the safe-session self-evaluation. The sweep and the ROC curves use the
         grid's seeds (the ROC curves its first seed, so they are a sweep row's).
@@ -206,34 +214,71 @@ def reproduce(
     )
     scenario = headline_scenario(grid, grid.recommenders[0])
     logger.info("session-length curve: %s", scenario.to_dict())
+    fitted = fit_target(observations, scenario)
     curve = session_curve(
         observations,
         scenario,
         curve_attacks,
         tolerance=tolerance,
         n_permutations=grid.n_permutations,
+        fitted=fitted,
         show_progress=show_progress,
     )
+    exposure, exposure_note, risk = _exposure(curve, fitted)
     logger.info("safe session size: self-evaluation on %d users", observations.n_users)
     safe = estimate_safe_session_size(
         observations, success=success, random_state=random_state, show_progress=show_progress
     )
 
-    figures = {"session_curve": plot_session_curve(curve)}
-    figures.update(paper_figures(table))
+    where = describe_scenario(scenario)
+    figures: dict[str, Any] = {
+        "session_curve": (
+            plot_session_curve(curve),
+            f"Leakage against session length ({where}): advantage and AUC of each attack "
+            "against N, the observations linked to one pseudo-user, with confidence bands "
+            "over pseudo-users; the tolerance, the attack-validated safe size and the Fano "
+            "sizes are marked.",
+        )
+    }
+    sweep = _sweep_description(grid)
+    for name, fig in paper_figures(table).items():
+        figures[name] = (fig, f"{_PAPER_CAPTIONS[name.split('_')[0]]} {sweep}")
     curves = roc_curves(observations, grid)
     if curves:
-        figures["roc"] = plot_roc(curves, title="User-level ROC of the match attack")
-    figures["mi_estimates"] = plot_mi_estimate(
-        table.assign(
-            label=[f"c={c:g}, n={n}" for c, n in zip(table.overlap, table.target_size, strict=True)]
+        figures["roc"] = (
+            plot_roc(curves, title="User-level ROC of the match attack"),
+            f"User-level ROC of the match attack under the label and scores threats "
+            f"({where}; the sweep row's split and model), log-log axes; the dashed diagonal "
+            "is chance.",
+        )
+    figures["mi_estimates"] = (
+        plot_mi_estimate(
+            table.assign(
+                label=[
+                    f"c={c:g}, n={n}" for c, n in zip(table.overlap, table.target_size, strict=True)
+                ]
+            ),
+            title="MI(H;O) per configuration: estimate, plug-in and its null",
         ),
-        title="MI(H;O) per configuration with bootstrap CI and permutation null",
+        "MI(H;O) of every sweep configuration (c: overlap, n: target size): the default "
+        "estimate with its interval (blue), the plug-in value (x) and the plug-in's "
+        f"user-level permutation null (grey). {sweep}",
     )
-    figures["safe_session"] = plot_safe_session_curve(
-        safe, title="Self-evaluation: MI(H;O) vs emulated provider size"
+    if risk is not None:
+        figures["user_risk"] = (
+            plot_user_risk_panels(risk),
+            f"Per-user risk against the users' features ({where}): the membership "
+            "probability under the curve's strongest attack, by decile of the number of "
+            "observations, the mean popularity of the songs and the share of transitions "
+            "unseen elsewhere (whether outliers are the users at risk).",
+        )
+    figures["safe_session"] = (
+        plot_safe_session_curve(safe, title="Self-evaluation: MI(H;O) vs emulated provider size"),
+        "The paper's self-evaluation: MI(H;O) between two disjoint sets of n users of these "
+        "data against n, with the power-law fit extrapolated to all users (its Fano bound is "
+        "the paper's data-only safe size).",
     )
-    paths = {name: save_figure(fig, out / "figures" / name) for name, fig in figures.items()}
+    paths = {name: save_figure(value[0], out / "figures" / name) for name, value in figures.items()}
 
     report = write_report(
         out / "report.html",
@@ -241,6 +286,10 @@ def reproduce(
         figures=figures,
         safe_session=safe,
         session_curve=curve,
+        data_note=_data_note(summary["data"], calibration),
+        calibration=calibration,
+        exposure=exposure,
+        exposure_note=exposure_note,
         parameters={
             **grid.to_dict(),
             "success": success,
@@ -266,6 +315,66 @@ def reproduce(
     tmp.write_text(json.dumps(payload, indent=2, default=_json_default))
     os.replace(tmp, outcome.json_path)
     return outcome
+
+
+_PAPER_CAPTIONS = {
+    "tp": "The paper's figure: true positives of the match attack (label threat, fractions "
+    "of all adversary observations) against the target size, one line per overlap c.",
+    "fp": "The paper's figure: false positives of the match attack (label threat, fractions "
+    "of all adversary observations) against the target size, one line per overlap c.",
+    "mi": "The paper's figure: the plug-in MI(H;O) against the target size, one line per "
+    "overlap c, inside its user-level permutation-null band.",
+}
+
+
+def describe_scenario(scenario: Scenario) -> str:
+    """The scenario in words, for captions and the verdict."""
+    size = "all of T's pool" if scenario.target_size is None else f"{scenario.target_size}"
+    return (
+        f"overlap {scenario.overlap:g}, target size {size}, {scenario.recommender}, "
+        f"{scenario.mode} mode, mitigation {scenario.mitigation}, seed {scenario.seed}"
+    )
+
+
+def _sweep_description(grid: SweepGrid) -> str:
+    return (
+        f"Sweep: overlaps {', '.join(f'{c:g}' for c in grid.overlaps)}; target sizes "
+        f"{', '.join(str(s) for s in grid.target_sizes)}; {', '.join(grid.recommenders)}; "
+        f"{grid.mode} mode; seeds {', '.join(str(s) for s in grid.seeds)}."
+    )
+
+
+def _data_note(label: str, calibration: pd.DataFrame | None) -> str:
+    if calibration is None:
+        return f"Data: {label}."
+    within = int(calibration["within"].sum()) if "within" in calibration else len(calibration)
+    return (
+        f"Data: {label}: the built-in synthetic data, calibrated on the public MSSD aidl sample "
+        "(229 most played songs) on what this report measures: recommender accuracy, the match "
+        f"and reference attacks' AUC and MI(H;O) ({within} of {len(calibration)} documented "
+        "figures within their tolerance, table below). Real listening data can leak more or "
+        "less: run the same command with --data on your own logs."
+    )
+
+
+def _exposure(curve: SessionCurve, fitted: FittedTarget) -> tuple[Any, str, Any]:
+    """ "Users most exposed" under the attack with the highest user-level AUC of the curve."""
+    best = None
+    for signals in curve.signals:
+        result = summarise(signals, fitted.split)
+        if result.roc is not None and (best is None or result.roc.auc > best.roc.auc):
+            best = result
+    if best is None:
+        return None, "", None
+    risk = user_risk(best, fitted.split)
+    counts = exposure_counts(risk)
+    note = (
+        f"Counts of the adversary's users (whole histories) by their membership probability "
+        f"under the {best.attack} ({best.threat}) attack, the curve's strongest at the user "
+        f"level (AUC {best.roc.auc:.3f}), calibrated at the true membership prior; "
+        "broken down by quantiles of each user feature. No user id is shown."
+    )
+    return counts, note, risk
 
 
 def _json_default(obj: Any) -> Any:

@@ -835,12 +835,12 @@ def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys, monkeypa
 
 
 def test_an_unreadable_data_file_is_one_line(tmp_path, capsys, monkeypatch):
-    import fidelity.cli as cli
+    import fidelity.cli.commands as commands  # where the info command loads its data
 
     def unreadable(args):
         raise PermissionError(13, "Permission denied", args.data)
 
-    monkeypatch.setattr(cli, "load_data", unreadable)
+    monkeypatch.setattr(commands, "load_data", unreadable)
     code = main(["info", "--data", str(tmp_path / "plays.csv"), "--format", "mssd", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2

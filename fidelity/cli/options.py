@@ -11,6 +11,8 @@ import argparse
 import math
 from typing import Any
 
+import numpy as np
+
 from fidelity._validation import (
     check_fraction,
     check_output_dir,
@@ -156,7 +158,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="number of synthetic sessions when --data is not given",
     )
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--seed", type=int, default=0, help="random seed")
 
 
 def _columns(text: str | None, flag: str) -> tuple[str, ...]:
@@ -303,8 +305,13 @@ def load_data(args: argparse.Namespace) -> Sessions:
 
 
 def data_label(args: argparse.Namespace) -> str:
-    """How reports name the data of these options."""
-    return "synthetic default (make_sessions)" if args.data is None else str(args.data)
+    """How reports name the data of these options (synthetic: its calibration said too)."""
+    if args.data is None:
+        return (
+            "synthetic default (make_sessions), calibrated on the MSSD aidl sample's leakage "
+            "(see fidelity.data.calibration_table())"
+        )
+    return str(args.data)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -334,6 +341,15 @@ def _check_reproduce(args: argparse.Namespace) -> None:
             "--n-jobs does not apply with --scheduler (the Dask cluster's workers run the "
             "sweep); ignored"
         )
+
+
+def common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
+    """The data options (unless ``data=False``) and --json / --quiet / --verbose."""
+    if data:
+        add_data_options(p)
+    p.add_argument("--json", action="store_true", help="print a machine-readable result")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or log messages")
+    p.add_argument("--verbose", action="store_true", help="debug logging, full tracebacks")
 
 
 # ----------------------------------------------------------------------------- scenario
@@ -428,6 +444,7 @@ def _check_safe_session(args: argparse.Namespace) -> None:
 
 def _check_attack(args: argparse.Namespace) -> None:
     _check_scenario(args)
+    check_positive_int("--permutations", args.permutations, minimum=0)
     check_positive_int("--k", args.k)
     check_positive_int("--bootstrap", args.bootstrap, minimum=0)
     supported = get_attack(args.attack).threats
@@ -471,3 +488,18 @@ def check_args(args: argparse.Namespace) -> None:
     check = _CHECKS.get(args.command)
     if check is not None:
         check(args)
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values (NaN and infinities as null)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return str(obj)

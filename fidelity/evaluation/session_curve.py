@@ -38,12 +38,13 @@ from tqdm.auto import tqdm
 
 from fidelity._display import DisplayMixin
 from fidelity._validation import check_positive_int
-from fidelity.attacks import AttackSignals, attacks_for, get_attack, prepare_attack
+from fidelity.attacks import AttackSignals, attacks_for
 from fidelity.audit_metrics import METRICS, audit_metrics
 from fidelity.data.tables import Observations
 from fidelity.evaluation.data_information import DataInformation, data_information
-from fidelity.evaluation.evaluate import AttackRequest, as_requests, default_options
+from fidelity.evaluation.evaluate import AttackRequest, as_requests
 from fidelity.evaluation.signal_information import SignalInformation, signal_information
+from fidelity.evaluation.signals import prepare_signals
 from fidelity.information import SafeSessionSize
 from fidelity.scenario import FittedTarget, Scenario, fit_target
 from fidelity.split import ProviderSplit, pseudo_user_codes
@@ -75,8 +76,6 @@ CURVE_COLUMNS = (
     "advantage_null_floor",
 )
 """Columns of :attr:`SessionCurve.curve`, one row per (attack, N)."""
-
-_SHARED_MODEL_OPTIONS = {"n_references", "reference_size", "n_shadows", "shadow_size"}
 
 
 def default_session_grid(max_length: int, n_points: int = 8) -> tuple[int, ...]:
@@ -169,7 +168,8 @@ class ValidatedSafeSize(DisplayMixin):
         nxt = self.at_next
         head = (
             f"The attack-validated safe session size is {self.size}: with {self.broken_at} "
-            f"observations per user the {self.decided_by} attack's advantage is "
+            f"observation{'s' if self.broken_at != 1 else ''} per user the {self.decided_by} "
+            "attack's advantage is "
             f"{nxt.get('advantage', float('nan')):.3f} (upper bound "
             f"{nxt.get('advantage_ci_high', float('nan')):.3f} > {tol})."
         )
@@ -372,38 +372,6 @@ def _default_requests(threat: str, k: int) -> tuple[AttackRequest, ...]:
     return tuple(AttackRequest(name, threat, k) for name in attacks_for(threat))
 
 
-def _prepare_all(
-    observations: Observations, fitted: FittedTarget, requests, show_progress: bool
-) -> list[AttackSignals]:
-    """Every attack's signals once; later attacks reuse models fitted by earlier ones."""
-    scenario, split = fitted.scenario, fitted.split
-    shared: dict[str, Any] = {}
-    signals = []
-    for request in tqdm(requests, disable=not show_progress, desc="attack signals"):
-        options = default_options(request, observations, fitted)
-        spec = get_attack(request.name)
-        for name, value in shared.items():
-            if name in spec.option_names and not (_SHARED_MODEL_OPTIONS & set(options)):
-                options.setdefault(name, value)
-        result = prepare_attack(
-            request.name,
-            split,
-            fitted.model,
-            threat=request.threat,
-            k=request.k,
-            recommender=scenario.recommender,
-            recommender_params=dict(scenario.recommender_params),
-            random_state=fitted.attack_seed,
-            show_progress=show_progress,
-            **options,
-        )
-        if not (_SHARED_MODEL_OPTIONS & set(request.options)):
-            for name, value in result.artifacts.items():
-                shared.setdefault(name, value)
-        signals.append(result)
-    return signals
-
-
 def session_curve(
     observations: Observations,
     scenario: Scenario,
@@ -433,7 +401,8 @@ def session_curve(
     threat : {"label", "topk", "scores"}, default "scores"
         Threat model of the default attacks.
     k : int, default 10
-        List length of the default attacks (``topk``, and the hits under ``scores``).
+        List length of the default attacks (``topk``, and the hits under ``scores``; at
+        most the number of songs).
     grid : sequence of int, optional
         Session sizes N; default :func:`default_session_grid` up to the longest history
         at the adversary (8 roughly geometric values).
@@ -468,7 +437,12 @@ def session_curve(
     if not 0.0 < float(confidence) < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}")
     n_bootstrap = check_positive_int("n_bootstrap", n_bootstrap, minimum=0)
-    requests = _default_requests(threat, k) if attacks is None else as_requests(attacks)
+    # the default attacks' lists cannot be longer than the catalogue
+    requests = (
+        _default_requests(threat, min(k, max(observations.n_items, 1)))
+        if attacks is None
+        else as_requests(attacks)
+    )
     if grid is not None:
         grid = check_session_grid(grid)
     if fitted is None:
@@ -478,7 +452,14 @@ def session_curve(
     split = fitted.split
     longest = int(np.bincount(np.unique(split.adversary.user, return_inverse=True)[1]).max())
     grid = default_session_grid(longest) if grid is None else grid
-    signals = _prepare_all(observations, fitted, requests, show_progress)
+    signals = prepare_signals(
+        requests,
+        observations,
+        fitted,
+        recommender=scenario.recommender,
+        recommender_params=dict(scenario.recommender_params),
+        show_progress=show_progress,
+    )
     labelled = [(r.label, r, s) for r, s in zip(requests, signals, strict=True)]
     agg = _Aggregator(split, labelled, n_bootstrap, confidence, scenario.seed)
     for n in tqdm(grid, disable=not show_progress, desc="session sizes"):

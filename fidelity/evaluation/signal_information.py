@@ -82,6 +82,11 @@ class SignalInformation(DisplayMixin):
         )
         if self.fano_size is None:
             return head + "; it gives no Fano bound."
+        if self.fano_size == 0:
+            return (
+                f"{head}: even if observations were independent, Fano's bound would not keep "
+                f"the adversary's success below {self.success:g} for a single observation."
+            )
         return (
             f"{head}; if observations were independent, Fano's bound would keep the "
             f"adversary's success below {self.success:g} for up to {self.fano_size} "
