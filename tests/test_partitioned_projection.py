@@ -7,6 +7,7 @@ song, ``session_length`` and the timing features asked for, nothing else.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import dask
@@ -18,12 +19,17 @@ import pytest
 
 from fidelity._validation import FidelityWarning
 from fidelity.data import load_mssd, paper_filter
-from fidelity.data.lazy import scan_mssd
+from fidelity.data.lazy import (
+    partition_observations,
+    partition_provider_observations,
+    scan_mssd,
+)
 from fidelity.data.lazy_filters import lazy_paper_filter
 from fidelity.data.synthetic_mssd import write_mssd_parquet
 from fidelity.information import mutual_information
 from fidelity.partitioned import partitioned_mutual_information
 from fidelity.split import split_by_hash
+from fidelity.split.hashing import _hash_key, _hash_split, take_providers
 
 pytestmark = pytest.mark.dask
 
@@ -236,3 +242,22 @@ def test_the_filter_count_reads_only_its_columns(monkeypatch, parquet_dir):
     assert count_pass and all(
         set(c) == ALWAYS | {"not_skipped", "context_type"} for c in count_pass
     ), count_pass
+
+
+def test_provider_observations_equal_the_split_of_all(parquet_dir):
+    """The split gathers each holder's rows alone, as take_providers on the whole partition."""
+    lazy = _quiet(lazy_paper_filter, scan_mssd(parquet_dir), n_items=40, min_listened=10)
+    key = _hash_key(6)
+    for k in range(lazy.n_partitions):
+        pdf = lazy.frame.partitions[k].compute(scheduler="synchronous")
+        assert pdf["run"].any()  # sessions cut by the top-songs filter: several runs
+        kwargs = dict(item_ids=lazy.item_ids, timing_names=lazy.timing_names)
+        obs, n_single = partition_observations(pdf, **kwargs)
+        split = functools.partial(_hash_split, overlap=0.4, key=key)
+        want = take_providers(obs, *split(obs.user_ids))
+        *got, got_single = partition_provider_observations(pdf, split, **kwargs)
+        assert got_single == n_single
+        for a, b in zip(want, got, strict=True):
+            for name in ("user", "session", "item", "next_item", "timing", "user_ids"):
+                np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+            assert len(a.session_ids) == len(b.session_ids)
