@@ -6,10 +6,18 @@ functions exported here coerce dtypes and call the kernels; they do not validate
 (the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do).
 """
 
-from fidelity.core.aggregate import run_aggregate, segment_count, segment_mean, segment_sum
-from fidelity.core.hashing import count_keys, joint_counts, joint_counts_sorting, unique_inverse
+from fidelity.core.aggregate import (
+    count_runs,
+    run_aggregate,
+    segment_count,
+    segment_mean,
+    segment_sum,
+)
+from fidelity.core.counting import joint_counts_columns, joint_counts_sorting, use_dense
+from fidelity.core.hashing import count_keys, joint_counts, unique_inverse
 from fidelity.core.histogram import (
     check_radices,
+    code_range,
     merge_counts,
     pack_codes,
     pack_columns,
@@ -23,10 +31,13 @@ from fidelity.core.rows import sum_table_rows
 __all__ = [
     "binary_entropy",
     "check_radices",
+    "code_range",
     "confusion_counts",
     "count_keys",
+    "count_runs",
     "hit_rank",
     "joint_counts",
+    "joint_counts_columns",
     "joint_counts_sorting",
     "merge_counts",
     "mi_from_counts",
@@ -42,4 +53,5 @@ __all__ = [
     "unique_inverse",
     "unit_counts",
     "unpack_columns",
+    "use_dense",
 ]

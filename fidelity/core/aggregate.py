@@ -103,6 +103,29 @@ def run_aggregate(
     return uniq, sums.astype(np.float64) if exact else sums, counts
 
 
+def count_runs(keys: np.ndarray) -> tuple[bool, int]:
+    """Whether ``keys`` is non-decreasing, and its number of runs of equal values, in one pass.
+
+    For non-decreasing keys (rows grouped by user) the number of runs is the number of
+    distinct values, with no sort and no temporary arrays.
+
+    Parameters
+    ----------
+    keys : ndarray of int64 or uint64, shape (n,)
+
+    Returns
+    -------
+    (is_sorted, n_runs) : (bool, int)
+        ``n_runs`` counts the positions where a value differs from the previous one,
+        plus one (0 for empty input), whether or not the keys are sorted.
+    """
+    arr = np.asarray(keys)
+    if arr.dtype != np.uint64:
+        arr = arr.astype(np.int64, copy=False)
+    ok, m = _count_runs_kernel(np.ascontiguousarray(arr))
+    return bool(ok), int(m)
+
+
 def segment_sum(values: np.ndarray, segments: np.ndarray, n_segments: int) -> np.ndarray:
     """Sum of ``values`` within each segment.
 

@@ -96,6 +96,40 @@ def _unit_counts_kernel(key_index, obs_unit, unit_holder, unit_weight, n_keys):
     return counts
 
 
+@njit(cache=True)
+def _range_kernel(values, low, high):
+    """Smallest and largest of ``values`` and the running ``low``/``high``, in one pass."""
+    for i in range(values.shape[0]):
+        v = values[i]
+        low = min(low, v)
+        high = max(high, v)
+    return low, high
+
+
+def code_range(columns: Sequence[np.ndarray]) -> tuple[int, int]:
+    """Smallest and largest value over integer ``columns``, one pass over each.
+
+    Replaces ``min(c.min() ...)`` and ``max(c.max() ...)`` (two passes per column).
+
+    Parameters
+    ----------
+    columns : sequence of 1-D int64 arrays (other integer dtypes are converted)
+
+    Returns
+    -------
+    (low, high) : (int, int)
+        ``(0, -1)`` (an empty range) when every column is empty.
+    """
+    arrays = [np.ascontiguousarray(c, dtype=np.int64) for c in columns]
+    arrays = [a for a in arrays if a.size]
+    if not arrays:
+        return 0, -1
+    low = high = np.int64(arrays[0][0])
+    for a in arrays:
+        low, high = _range_kernel(a, low, high)
+    return int(low), int(high)
+
+
 def check_radices(radices: Sequence[int], *, name: str = "radices") -> np.ndarray:
     """Return ``radices`` as uint64, raising if one is < 1 or their product reaches 2**64."""
     values = [int(r) for r in radices]
