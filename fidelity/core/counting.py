@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from fidelity.core.histogram import _merge_kernel, check_radices, code_range
+from fidelity.core.histogram import _merge, check_radices, code_range
 
 #: Largest key space (cells per holder) counted in a dense table.
 DENSE_MAX_CELLS = 1 << 24
@@ -41,20 +41,26 @@ DENSE_CELLS_PER_KEY = 4
 THREAD_MIN_KEYS = 1 << 18
 
 METHODS = ("auto", "dense", "sort")
+_PREFIX = 4096  # keys looked at before the full scan for the largest key
 
 
 # ----------------------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
-def _runs_kernel(sorted_keys):
-    """Distinct keys and run lengths of a sorted array (two simple passes)."""
+def _run_count_kernel(sorted_keys):
+    """Number of runs of equal keys in a sorted array (branch-free)."""
     n = sorted_keys.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-    m = 1
+    m = 1 if n else 0
     for i in range(1, n):
         m += sorted_keys[i] != sorted_keys[i - 1]
-    keys = np.empty(m, dtype=np.uint64)
-    counts = np.empty(m, dtype=np.int64)
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _runs_fill_kernel(sorted_keys, keys, counts):
+    """Distinct keys and run lengths of a sorted array into preallocated outputs."""
+    n = sorted_keys.shape[0]
+    if n == 0:
+        return
     r = 0
     start = 0
     keys[0] = sorted_keys[0]
@@ -65,7 +71,6 @@ def _runs_kernel(sorted_keys):
             keys[r] = sorted_keys[i]
             start = i
     counts[r] = n - start
-    return keys, counts
 
 
 @njit(cache=True, nogil=True)
@@ -184,12 +189,24 @@ def _new_table(space: int, n_keys: int) -> np.ndarray:
     return np.zeros(space, dtype=np.uint32 if n_keys < 2**32 else np.uint64)
 
 
+def _sorted_runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m = _run_count_kernel(sorted_keys)
+    keys = np.empty(m, dtype=np.uint64)
+    counts = np.empty(m, dtype=np.int64)
+    _runs_fill_kernel(sorted_keys, keys, counts)
+    return keys, counts
+
+
 def _table_runs(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = _nonzero_cells_kernel(table)
     keys = np.empty(m, dtype=np.uint64)
     counts = np.empty(m, dtype=np.int64)
     _dense_fill_kernel(table, keys, counts)
     return keys, counts
+
+
+def _space(keys: np.ndarray) -> int:
+    return int(keys.max()) + 1 if keys.size else 0
 
 
 def _key_runs(keys: np.ndarray, overwrite: bool, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -201,8 +218,9 @@ def _key_runs(keys: np.ndarray, overwrite: bool, method: str) -> tuple[np.ndarra
     if arr.dtype not in (np.uint32, np.uint64):
         arr = arr.astype(np.uint64)
     arr = np.ascontiguousarray(arr)
-    if method != "sort" and arr.size:
-        space = int(arr.max()) + 1
+    # A prefix whose largest key already rules the table out spares the full scan.
+    if method == "dense" or (method == "auto" and use_dense(_space(arr[:_PREFIX]), arr.size)):
+        space = _space(arr)
         if _choose_dense(method, space, arr.size, "the largest key + 1"):
             table = _new_table(space, arr.size)
             _dense_count_kernel(arr, table)
@@ -211,7 +229,7 @@ def _key_runs(keys: np.ndarray, overwrite: bool, method: str) -> tuple[np.ndarra
         arr.sort()
     else:
         arr = np.sort(arr)
-    return _runs_kernel(arr)
+    return _sorted_runs(arr)
 
 
 def _both_holders(func, args_a: tuple, args_t: tuple, n_threads: int):
@@ -223,7 +241,7 @@ def _both_holders(func, args_a: tuple, args_t: tuple, n_threads: int):
     else:
         keys_1, counts_1 = func(*args_a)
         keys_2, counts_2 = func(*args_t)
-    return _merge_kernel(
+    return _merge(
         keys_1, counts_1, np.zeros_like(counts_1), keys_2, np.zeros_like(counts_2), counts_2
     )
 
@@ -306,7 +324,7 @@ def _column_runs(
         runs = None
         if not bad:
             keys.sort()
-            runs = _runs_kernel(keys)
+            runs = _sorted_runs(keys)
     if runs is None:
         for j, (col, radix) in enumerate(zip(cols, radices, strict=True)):
             low, high = code_range([col])

@@ -268,3 +268,25 @@ def test_two_thread_counting_works_in_a_forked_worker_after_use_in_the_parent():
     ok = queue.get(timeout=120)
     child.join(timeout=60)
     assert ok and child.exitcode == 0
+
+
+@pytest.mark.parametrize("last", [39_999, 40_000])
+def test_the_largest_key_beyond_the_scanned_prefix_decides(last):
+    # 10,000 keys: 40,000 cells is the dense limit; the largest key comes last
+    keys = np.random.default_rng(2).integers(0, 100, 10_000).astype(np.uint32)
+    keys[-1] = last
+    small = np.array([4, 0, 2, 2, 1], dtype=np.uint32)  # 5 cells for 5 keys: dense
+    calls = []
+    original = counting._dense_count_kernel
+
+    def spy(arr, table):
+        calls.append(len(table))
+        return original(arr, table)
+
+    counting._dense_count_kernel = spy
+    try:
+        got = core.joint_counts_sorting(keys, small, n_threads=1)
+    finally:
+        counting._dense_count_kernel = original
+    assert calls == ([40_000, 5] if last == 39_999 else [5])
+    assert_same(got, ref.joint_counts(keys, small))
