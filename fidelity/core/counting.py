@@ -31,11 +31,13 @@ from numba import njit
 
 from fidelity.core.histogram import _merge, check_radices, code_range
 
-#: Largest key space (cells per holder) counted in a dense table.
+#: Largest key space (cells per holder) counted in a dense table (64 MiB of uint32).
 DENSE_MAX_CELLS = 1 << 24
 #: A holder's keys are counted densely only when the key space is at most this many
-#: times its number of keys (the table must be filled well enough to beat a sort).
-DENSE_CELLS_PER_KEY = 4
+#: times its number of keys. Measured (benchmarks/README.md, bench_core): the table wins
+#: up to about one cell per key and loses from two (10^5-10^7 keys, uniform or skewed),
+#: and at one cell per key the uint32 table is no larger than the uint32 keys.
+DENSE_CELLS_PER_KEY = 1
 #: Keys per holder from which the two holders are counted in two threads by default
 #: (below it a thread costs more than it saves).
 THREAD_MIN_KEYS = 1 << 18
@@ -130,14 +132,17 @@ def _nonzero_cells_kernel(table):
 
 @njit(cache=True, nogil=True)
 def _dense_fill_kernel(table, keys, counts):
-    """Non-zero cells of ``table`` in increasing key order into preallocated outputs."""
+    """Non-zero cells of ``table`` in increasing key order into preallocated outputs.
+
+    Branch-free: every cell is written at the next free slot, which advances only past
+    a non-zero cell, so the outputs need one slot more than the non-zero cells.
+    """
     r = 0
     for k in range(table.shape[0]):
         c = table[k]
-        if c != 0:
-            keys[r] = k
-            counts[r] = c
-            r += 1
+        keys[r] = k
+        counts[r] = c
+        r += c != 0
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -199,10 +204,10 @@ def _sorted_runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _table_runs(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = _nonzero_cells_kernel(table)
-    keys = np.empty(m, dtype=np.uint64)
-    counts = np.empty(m, dtype=np.int64)
+    keys = np.empty(m + 1, dtype=np.uint64)  # one spare slot for the branch-free fill
+    counts = np.empty(m + 1, dtype=np.int64)
     _dense_fill_kernel(table, keys, counts)
-    return keys, counts
+    return keys[:m], counts[:m]
 
 
 def _space(keys: np.ndarray) -> int:

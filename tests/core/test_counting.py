@@ -88,6 +88,7 @@ def test_dense_path_counts_skewed_keys_on_large_input():
     rng = np.random.default_rng(1)
     n = counting.THREAD_MIN_KEYS + 3
     keys_a = np.where(rng.random(n) < 0.5, 7, rng.integers(0, 52_441, n)).astype(np.uint32)
+    keys_a[0] = 52_440
     keys_t = (52_440 * rng.random(n + 9) ** 3).astype(np.uint32)
     want = ref.joint_counts(keys_a, keys_t)
     assert core.use_dense(52_441, n)
@@ -270,11 +271,12 @@ def test_two_thread_counting_works_in_a_forked_worker_after_use_in_the_parent():
     assert ok and child.exitcode == 0
 
 
-@pytest.mark.parametrize("last", [39_999, 40_000])
-def test_the_largest_key_beyond_the_scanned_prefix_decides(last):
-    # 10,000 keys: 40,000 cells is the dense limit; the largest key comes last
+@pytest.mark.parametrize("beyond", [False, True])
+def test_the_largest_key_beyond_the_scanned_prefix_decides(beyond):
+    # 10,000 keys: `limit` cells is the dense limit; the largest key comes last
+    limit = counting.DENSE_CELLS_PER_KEY * 10_000
     keys = np.random.default_rng(2).integers(0, 100, 10_000).astype(np.uint32)
-    keys[-1] = last
+    keys[-1] = limit if beyond else limit - 1
     small = np.array([4, 0, 2, 2, 1], dtype=np.uint32)  # 5 cells for 5 keys: dense
     calls = []
     original = counting._dense_count_kernel
@@ -288,5 +290,5 @@ def test_the_largest_key_beyond_the_scanned_prefix_decides(last):
         got = core.joint_counts_sorting(keys, small, n_threads=1)
     finally:
         counting._dense_count_kernel = original
-    assert calls == ([40_000, 5] if last == 39_999 else [5])
+    assert calls == ([5] if beyond else [limit, 5])
     assert_same(got, ref.joint_counts(keys, small))
