@@ -3,7 +3,9 @@
 Every kernel is compiled once with ``@njit(cache=True)`` and has a plain-NumPy
 reference twin in :mod:`fidelity.core.reference`, checked by property tests. The
 functions exported here coerce dtypes and call the kernels; they do not validate
-(the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do).
+(the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do),
+except :func:`joint_counts_columns`, whose counting pass checks every code against its
+radix (a dense table must never be indexed out of bounds).
 """
 
 from fidelity.core.aggregate import (
