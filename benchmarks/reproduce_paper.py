@@ -281,9 +281,9 @@ def baseline_sweep(observations, grid: SweepGrid) -> tuple[pd.DataFrame, list[np
 # --------------------------------------------------------------------------- checks
 def fidelity_top1(observations, config) -> np.ndarray:
     """fidelity's top-1 answers on the adversary rows of one configuration (untimed)."""
-    from fidelity.target import fit_target
+    from fidelity.scenario import fit_target
 
-    fitted = fit_target(observations, config)
+    fitted = fit_target(observations, config.scenario())
     adversary = fitted.split.adversary
     return fitted.model.recommend(adversary.item, adversary.timing, k=1)[:, 0]
 

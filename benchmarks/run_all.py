@@ -22,6 +22,7 @@ SCRIPTS = {
     "bench_recommenders.py": ([], ["--scales", "1", "--models", "markov", "random_forest"]),
     "reproduce_paper.py": ([], ["--quick", "--data-only", "synthetic"]),
     "bench_scale.py": ([], ["--sizes", "1e5", "1e6"]),
+    "bench_cli_startup.py": ([], ["--repeat", "2"]),
 }
 
 

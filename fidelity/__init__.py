@@ -4,7 +4,7 @@ A provider (the adversary) queries a competitor's recommender (the target) with 
 own users' listening data; matches between the recommendation and what the user
 really played next reveal which users the target was trained on. fidelity emulates
 both providers from one data set, measures the leakage (match attack, stronger
-attacks, MI(H;O)) and gives the largest safe session size (Fano bound).
+attacks, MI(H;O)) and gives the largest safe session size.
 
 The main names are available at the top level and imported on first use, so that
 ``import fidelity`` stays fast (numba, scikit-learn and implicit load only when needed).
@@ -13,14 +13,24 @@ The main names are available at the top level and imported on first use, so that
 from __future__ import annotations
 
 import importlib
+from importlib import metadata as _metadata
 from typing import Any
 
-from fidelity._validation import FidelityWarning
-from fidelity.data.tables import Observations, Sessions
+from fidelity._warnings import FidelityWarning
 
-__version__ = "0.1.0"
+# The distribution's name on PyPI (``pip install fidelity-leakage``; the import name is
+# ``fidelity``). The version is written only in pyproject.toml and read from the metadata.
+_DISTRIBUTION = "fidelity-leakage"
+
+try:
+    __version__ = _metadata.version(_DISTRIBUTION)
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree never installed
+    __version__ = "0+unknown"
 
 _LAZY = {
+    # tables (pandas loads on first use)
+    "Observations": "fidelity.data.tables",
+    "Sessions": "fidelity.data.tables",
     # data
     "make_sessions": "fidelity.data",
     "load_mssd": "fidelity.data",
@@ -53,8 +63,17 @@ _LAZY = {
     "reference_attack": "fidelity.attacks",
     "shadow_attack": "fidelity.attacks",
     "mimic_attack": "fidelity.attacks",
-    "compare_attacks": "fidelity.attacks",
-    "evaluate_mitigations": "fidelity.attacks",
+    "ATTACKS": "fidelity.attacks",
+    "register_attack": "fidelity.attacks",
+    "AttackSpec": "fidelity.attacks",
+    # scenarios and evaluation
+    "Scenario": "fidelity.scenario",
+    "fit_target": "fidelity.scenario",
+    "AttackRequest": "fidelity.evaluation",
+    "evaluate": "fidelity.evaluation",
+    "compare_attacks": "fidelity.evaluation",
+    "evaluate_mitigations": "fidelity.evaluation",
+    "session_curve": "fidelity.evaluation",
     "SweepGrid": "fidelity.experiment",
     "run_sweep": "fidelity.experiment",
     "reproduce": "fidelity.pipeline",

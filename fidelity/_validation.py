@@ -8,19 +8,20 @@ the expected form and the value received.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fidelity._warnings import FidelityWarning as FidelityWarning  # re-exported
+from fidelity._warnings import OnceFilter as OnceFilter  # re-exported
+
 logger = logging.getLogger("fidelity")
 
 RandomStateLike = int | np.integer | np.random.Generator | np.random.SeedSequence | None
-
-
-class FidelityWarning(UserWarning):
-    """Warning raised by fidelity (rows dropped by a filter, MI at its null, ...)."""
 
 
 def warn(message: str, *, stacklevel: int = 3) -> None:
@@ -115,6 +116,69 @@ def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
+
+
+def check_success(name: str, value: Any) -> float | None:
+    """An adversary success probability in (0.5, 1], or None."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if isinstance(value, bool) or not 0.5 < v <= 1.0:
+        raise ValueError(f"{name} must be a probability in (0.5, 1]; got {value!r}")
+    return v
+
+
+def check_output_dir(name: str, path: Any, *, create: bool = True) -> Path:
+    """Check that ``path`` is, or can become, a folder this process can write in.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    path : str or path-like
+    create : bool
+        Create the folder (and missing parents) when it does not exist.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    TypeError
+        ``path`` is not a path.
+    NotADirectoryError
+        ``path``, or a folder above it, is a file.
+    PermissionError
+        The folder (or the nearest existing one above it) is not writable.
+    """
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{name} must be a folder path; got {type(path).__name__}") from None
+    if isinstance(text, bytes) or not text.strip():
+        raise ValueError(f"{name} must be a non-empty folder path; got {path!r}")
+    p = Path(text)
+    if p.exists() and not p.is_dir():
+        raise NotADirectoryError(f"{name}={text!r} is a file, not a folder")
+    existing = p
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"{name}={text!r}: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"{name}={text!r}: no permission to write in {str(existing)!r}")
+    if create:
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise type(err)(
+                f"{name}={text!r}: cannot create the folder ({err.strerror or err})"
+            ) from None
+    return p
 
 
 def check_columns(

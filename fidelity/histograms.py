@@ -36,6 +36,7 @@ from fidelity.core import (
     unpack_columns,
 )
 from fidelity.data.tables import Observations
+from fidelity.mi_estimators import mutual_information_from_counts
 
 DEFAULT_FEATURES = ("item", "next_item")
 ITEM_FEATURES = ("item", "next_item")
@@ -272,10 +273,18 @@ class ObservationHistogram:
         frame["count_target"] = self.counts_t
         return frame
 
-    def mutual_information(self, *, prior: float = 0.5, correction: str | None = None) -> float:
-        """MI(H;O) in bits (see :func:`fidelity.information.mutual_information_from_counts`)."""
-        from fidelity.information import mutual_information_from_counts
+    def mutual_information(
+        self,
+        *,
+        prior: float = 0.5,
+        estimator: str | None = None,
+        correction: str | None = None,
+    ) -> float:
+        """MI(H;O) in bits from the counts (plug-in by default).
 
+        See :func:`fidelity.mi_estimators.mutual_information_from_counts` (a histogram has
+        no users, so only the count-based estimators apply).
+        """
         return mutual_information_from_counts(
-            self.counts_a, self.counts_t, prior=prior, correction=correction
+            self.counts_a, self.counts_t, prior=prior, estimator=estimator, correction=correction
         )

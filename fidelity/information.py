@@ -1,47 +1,71 @@
-"""MI(H;O) between data holder and observation, Fano bound and safe session size.
+"""MI(H;O) between data holder and observation, with its user-level null and interval.
 
 ``MI(H;O) = H(H) + sum_h Pr[h] sum_o Pr[o|h] log2 Pr[h|o]`` in bits (docs/concepts.md), with
 ``Pr[o|h]`` from sparse histograms of each holder's observation values (by default the
-pair (s, s')) and ``H(H) = h2(prior)``: 1 bit at the default prior 0.5 (the paper's
-"1 +"), the binary entropy of the prior otherwise.
+pair (s, s'); timing features can be added, see ``features``) and ``H(H) = h2(prior)``:
+1 bit at the default prior 0.5 (the paper's "1 +"), the binary entropy of the prior
+otherwise.
 
-The plug-in estimate is biased upwards when values are many and samples few. Besides
-the optional Miller-Madow correction, :func:`mutual_information` gives a permutation
-null and a bootstrap interval that both move **whole users** (never single
-observations, which are dependent within a session): the permutation shuffles the
-holder labels over the pooled (holder, user) units, keeping the number of units per
-holder; the bootstrap resamples users with replacement within each holder.
+Two readings, both reported by :func:`mutual_information`:
 
-Reading the result: ``mi`` measures how distinguishable the *empirical*
-histograms of A and T are (what a model memorising D_T could expose; it gives the
-paper's conservative session size); ``mi - null_mean`` is the part not explained by
-finite samples from one population.
+- ``plugin``: the formula on the empirical histograms. It measures how distinguishable the
+  *empirical* A and T histograms are (what a model memorising D_T could expose). It is
+  biased upwards (the MI is convex in the two distributions), and at the paper's sizes
+  almost all of it is finite-sample effect.
+- ``mi``: the chosen ``estimator`` of the population MI, the quantity the Fano bound
+  speaks about. The default, ``"coverage-adjusted"``, is ``(plugin - null mean) / C``:
+  the plug-in minus the mean of its user-level permutation null (exactly unbiased when A
+  and T come from one population), divided by the Good-Turing coverage ``C`` of the
+  pooled counts (values seen once carry no evidence of a difference; dividing by the
+  mass of the values seen more than once extrapolates the difference measured on them
+  to the rest). It was chosen by the ground-truth simulation of
+  ``benchmarks/bench_mi_estimators.py`` (see ``benchmarks/README.md``), where the
+  count-based estimators of :mod:`fidelity.mi_estimators` keep most of the plug-in's
+  bias because sessions are dependent and most values are seen once or twice.
+
+The permutation null and the bootstrap move **whole users** (never single observations,
+which are dependent within a session); their constructions, exact under overlap, are in
+:mod:`fidelity.mi_resampling`. The interval is ``mi +- z * se`` with ``se`` the standard
+deviation of the estimator over user-level bootstrap resamples, clipped at 0: it always
+contains ``mi``. (The percentile interval of the plug-in, used before, never contained
+its own estimate: resampling users with replacement duplicates users, which inflates the
+plug-in MI.) A negative corrected value is never reported as an MI: ``mi`` is clipped to
+0 and ``raw`` keeps the unclipped value (``clipped`` says so).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 from tqdm.auto import tqdm
 
 from fidelity._validation import RandomStateLike, check_choice, check_fraction, spawn_generators
-from fidelity._validation import warn as _warn
 from fidelity.core import (
-    binary_entropy,
     count_keys,
     joint_counts_sorting,
     mi_from_counts,
     miller_madow_bias,
-    unique_inverse,
-    unit_counts,
 )
 from fidelity.data.tables import Observations
+from fidelity.fano import SafeSessionSize, fano_min_observations, safe_session_size
 from fidelity.histograms import DEFAULT_FEATURES, ObservationHistogram, encode_features
+from fidelity.mi_estimate import NULL_P_VALUE, MIEstimate
+from fidelity.mi_estimators import (
+    COUNT_ESTIMATORS,
+    check_prior,
+    estimate_from_counts,
+    mutual_information_from_counts,
+    resolve_estimator,
+    sample_coverage,
+)
+from fidelity.mi_resampling import UserUnits
 
 __all__ = [
+    "DEFAULT_ESTIMATOR",
+    "ESTIMATORS",
+    "NULL_P_VALUE",
     "MIEstimate",
     "ObservationHistogram",
     "SafeSessionSize",
@@ -51,154 +75,17 @@ __all__ = [
     "safe_session_size",
 ]
 
-CORRECTIONS = (None, "miller-madow")
-NULL_P_VALUE = 0.05
-
-
-def _check_prior(prior: float) -> float:
-    value = check_fraction("prior", prior)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"prior must be in (0, 1) (Pr[H = adversary]); got {prior!r}")
-    return value
+NULL_ESTIMATORS = ("null-corrected", "coverage-adjusted")
+"""Estimators that need the user-level permutation null (``n_permutations >= 1``)."""
+ESTIMATORS = (*COUNT_ESTIMATORS, *NULL_ESTIMATORS)
+DEFAULT_ESTIMATOR = "coverage-adjusted"
+DEFAULT_PERMUTATIONS = 100
 
 
 def _check_count(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
     return int(value)
-
-
-def _estimate(counts_a: np.ndarray, counts_t: np.ndarray, prior: float, correction) -> float:
-    value = max(mi_from_counts(counts_a, counts_t, prior), 0.0)  # plug-in MI >= 0 exactly
-    if correction == "miller-madow":
-        value += miller_madow_bias(counts_a, counts_t, prior)
-    return value
-
-
-def mutual_information_from_counts(
-    counts_a: np.ndarray,
-    counts_t: np.ndarray,
-    *,
-    prior: float = 0.5,
-    correction: str | None = None,
-) -> float:
-    """MI(H;O) in bits from aligned per-value counts of the adversary and the target.
-
-    Parameters
-    ----------
-    counts_a, counts_t : array-like of non-negative numbers, shape (m,)
-        Counts of each observation value in D_A and D_T (same value order).
-    prior : float
-        ``Pr[H = A]`` in (0, 1); ``H(H) = h2(prior)``.
-    correction : {None, "miller-madow"}
-        ``None``: the plug-in formula exactly; ``"miller-madow"`` adds the
-        Miller-Madow term (:func:`fidelity.core.miller_madow_bias`; may be negative).
-
-    Returns
-    -------
-    float
-    """
-    check_choice("correction", correction, CORRECTIONS)
-    prior = _check_prior(prior)
-    ca = np.asarray(counts_a, dtype=np.float64)
-    ct = np.asarray(counts_t, dtype=np.float64)
-    for name, arr in (("counts_a", ca), ("counts_t", ct)):
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must be 1-D; got shape {arr.shape}")
-        if not np.isfinite(arr).all() or (arr < 0).any():
-            raise ValueError(f"{name} must hold finite non-negative counts")
-        if arr.sum() <= 0:
-            raise ValueError(f"{name} must hold at least one observation; got total 0")
-    if ca.shape != ct.shape:
-        raise ValueError(f"counts_a and counts_t must be aligned; got {ca.shape} and {ct.shape}")
-    return _estimate(ca, ct, prior, correction)
-
-
-@dataclass(frozen=True, eq=False)
-class MIEstimate:
-    """An estimate of MI(H;O) in bits with its user-level null and bootstrap interval.
-
-    Attributes
-    ----------
-    mi : float
-        The chosen estimate: ``corrected`` when a correction was asked, else ``plugin``.
-    plugin : float
-        Plug-in MI (the formula of docs/concepts.md).
-    corrected : float
-        Miller-Madow corrected MI (may be negative); always computed, whatever ``correction``.
-    correction : str or None
-    n_adversary, n_target : int
-        Observations of each holder.
-    n_users_adversary, n_users_target : int
-        Resampling units (users) of each holder.
-    n_values : int
-        Distinct observation values present in A or T.
-    null_mean, null_std, p_value : float or None
-        User-level permutation null of ``mi`` and ``(1 + #{null >= mi}) / (1 + n)``.
-    ci_low, ci_high : float or None
-        Percentile bootstrap interval of ``mi`` (users resampled within each holder).
-        Resampling users with replacement leaves fewer distinct users, so the replicates
-        carry a larger finite-sample bias than ``mi``: when that bias dominates (many
-        values, few users) the interval can sit above ``mi``. Its upper limit is then
-        conservative for :func:`safe_session_size`; compare ``bootstrap_mean`` with ``mi``.
-    bootstrap_mean : float or None
-        Mean of the bootstrap replicates.
-    n_permutations, n_bootstrap : int
-    confidence : float
-    prior : float
-    features : tuple of str
-    null_distribution, bootstrap_distribution : ndarray or None
-        The replicates (not in :meth:`to_dict`).
-    """
-
-    mi: float
-    plugin: float
-    corrected: float | None
-    correction: str | None
-    n_adversary: int
-    n_target: int
-    n_users_adversary: int
-    n_users_target: int
-    n_values: int
-    null_mean: float | None
-    null_std: float | None
-    p_value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    bootstrap_mean: float | None
-    n_permutations: int
-    n_bootstrap: int
-    confidence: float
-    prior: float
-    features: tuple[str, ...]
-    null_distribution: np.ndarray | None = field(default=None, repr=False)
-    bootstrap_distribution: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def above_null(self) -> bool | None:
-        """True when ``mi`` exceeds its permutation null (p < 0.05 and mi > null mean).
-
-        None when no permutation null was computed.
-        """
-        if self.n_permutations == 0 or self.p_value is None or self.null_mean is None:
-            return None
-        return bool(self.p_value < NULL_P_VALUE and self.mi > self.null_mean)
-
-    @property
-    def mi_above_null(self) -> float | None:
-        """``mi - null_mean``: the part of the MI not explained by finite samples."""
-        return None if self.null_mean is None else self.mi - self.null_mean
-
-    def to_dict(self) -> dict[str, object]:
-        """Scalars only (features joined with '+')."""
-        out: dict[str, object] = {
-            name: getattr(self, name)
-            for name in self.__dataclass_fields__
-            if name not in ("null_distribution", "bootstrap_distribution", "features")
-        }
-        out["features"] = "+".join(self.features)
-        out["above_null"] = self.above_null
-        return out
 
 
 def _n_distinct(codes: np.ndarray) -> int:
@@ -208,9 +95,19 @@ def _n_distinct(codes: np.ndarray) -> int:
     return len(count_keys(codes.view(np.uint64))[0])
 
 
-def _units(obs: Observations, unit: str) -> tuple[np.ndarray, int]:
-    uniq, inverse = unique_inverse(getattr(obs, unit))
-    return inverse, len(uniq)
+def _resolve(estimator, correction, n_permutations) -> tuple[str, int]:
+    if estimator is None and correction is None and n_permutations == 0:
+        return "plugin", 0  # no null asked for: the documented fallback
+    name = resolve_estimator(estimator, correction, ESTIMATORS, DEFAULT_ESTIMATOR)
+    if n_permutations is None:
+        n_permutations = DEFAULT_PERMUTATIONS if name in NULL_ESTIMATORS else 0
+    n_permutations = _check_count("n_permutations", n_permutations)
+    if name in NULL_ESTIMATORS and n_permutations == 0:
+        raise ValueError(
+            f"estimator={name!r} subtracts the permutation null: n_permutations must be "
+            f">= 1 (default {DEFAULT_PERMUTATIONS}); got 0"
+        )
+    return name, n_permutations
 
 
 def mutual_information(
@@ -220,8 +117,9 @@ def mutual_information(
     prior: float = 0.5,
     features: Sequence[str] = DEFAULT_FEATURES,
     timing_bins: int | Sequence[float] | dict[str, int | Sequence[float] | None] | None = None,
+    estimator: str | None = None,
     correction: str | None = None,
-    n_permutations: int = 0,
+    n_permutations: int | None = None,
     n_bootstrap: int = 0,
     confidence: float = 0.95,
     unit: str = "user",
@@ -233,7 +131,8 @@ def mutual_information(
     Parameters
     ----------
     adversary, target : Observations
-        D_A and D_T (same item vocabulary and timing columns).
+        D_A and D_T (same item vocabulary and timing columns). A user code found in both
+        is a common user (overlap).
     prior : float
         ``Pr[H = A]`` in (0, 1); default 0.5 (``H(H) = 1`` bit).
     features : sequence of str
@@ -243,14 +142,19 @@ def mutual_information(
         Binning of timing features: None uses non-negative integer values as they are;
         an int gives that many equal-width bins over the pooled range; a sequence gives
         explicit bin edges; a dict maps a timing name to one of these.
+    estimator : str, optional
+        One of :data:`ESTIMATORS` (see the module notes and :mod:`fidelity.mi_estimators`).
+        Default :data:`DEFAULT_ESTIMATOR`, except that with ``n_permutations=0`` (no null
+        asked for) and neither ``estimator`` nor ``correction`` given it is ``"plugin"``.
     correction : {None, "miller-madow"}
-        Bias correction of the chosen estimate ``mi`` (``plugin`` is always reported).
-    n_permutations : int
-        Size of the user-level permutation null (0: none).
+        Former name of ``estimator="miller-madow"``.
+    n_permutations : int, optional
+        Size of the user-level permutation null; default :data:`DEFAULT_PERMUTATIONS`
+        for the estimators that need it, else 0 (none).
     n_bootstrap : int
-        Number of user-level bootstrap resamples for the interval (0: none).
+        User-level bootstrap resamples for the interval (0: no interval; >= 2 needed).
     confidence : float
-        Level of the bootstrap percentile interval, in (0, 1).
+        Level of the interval, in (0, 1).
     unit : {"user", "session"}
         Resampling unit: whole users (default) or whole sessions.
     random_state : int, Generator, SeedSequence or None
@@ -266,11 +170,12 @@ def mutual_information(
             raise TypeError(f"{name} must be an Observations table; got {type(obs).__name__}")
         if len(obs) == 0:
             raise ValueError(f"{name} must hold at least one observation; got 0")
-    prior = _check_prior(prior)
-    check_choice("correction", correction, CORRECTIONS)
+    prior = check_prior(prior)
+    est_name, n_permutations = _resolve(estimator, correction, n_permutations)
     check_choice("unit", unit, ("user", "session"))
-    n_permutations = _check_count("n_permutations", n_permutations)
     n_bootstrap = _check_count("n_bootstrap", n_bootstrap)
+    if n_bootstrap == 1:
+        raise ValueError("n_bootstrap must be 0 (no interval) or >= 2; got 1")
     conf = check_fraction("confidence", confidence)
     if not 0.0 < conf < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}")
@@ -278,27 +183,23 @@ def mutual_information(
     encoded = encode_features(adversary, target, features=features, timing_bins=timing_bins)
     keys_a, keys_t = encoded.keys(compact=True)
     n_a, n_t = len(keys_a), len(keys_t)
+    units = None
     if n_permutations == 0 and n_bootstrap == 0:
         # lean path: sort the (own, temporary) keys in place and count runs
         _, counts_a, counts_t = joint_counts_sorting(keys_a, keys_t, overwrite=True)
         m = len(counts_a)
         n_units_a = _n_distinct(getattr(adversary, unit))
         n_units_t = _n_distinct(getattr(target, unit))
+        n_common = len(np.intersect1d(getattr(adversary, unit), getattr(target, unit)))
     else:
-        units_a, n_units_a = _units(adversary, unit)
-        units_t, n_units_t = _units(target, unit)
-        uniq, key_index = unique_inverse(np.concatenate([keys_a, keys_t]))
-        obs_unit = np.concatenate([units_a, units_t + n_units_a])
-        holder = np.repeat(np.array([0, 1], dtype=np.int64), [n_units_a, n_units_t])
-        ones = np.ones(n_units_a + n_units_t, dtype=np.int64)
-        m = len(uniq)
-        counts_a, counts_t = unit_counts(key_index, obs_unit, holder, ones, m)
+        units = UserUnits.build(keys_a, keys_t, getattr(adversary, unit), getattr(target, unit))
+        counts_a, counts_t = units.counts()
+        m, n_units_a, n_units_t = units.n_values, units.n_units_a, units.n_units_t
+        n_common = units.n_common
     del keys_a, keys_t
     plugin = max(mi_from_counts(counts_a, counts_t, prior), 0.0)
-    # The Miller-Madow value costs one pass over the counts: always reported; ``correction``
-    # only chooses which estimate ``mi`` (and so the null and the interval) refers to.
     corrected = plugin + miller_madow_bias(counts_a, counts_t, prior)
-    mi = corrected if correction == "miller-madow" else plugin
+    coverage = sample_coverage(counts_a + counts_t)
 
     gen_perm, gen_boot = spawn_generators(random_state, 2)
     bar = tqdm(total=n_permutations + n_bootstrap, disable=not show_progress, desc="MI(H;O)")
@@ -306,39 +207,50 @@ def mutual_information(
     if n_permutations:
         null = np.empty(n_permutations)
         for r in range(n_permutations):
-            c = unit_counts(key_index, obs_unit, gen_perm.permutation(holder), ones, m)
-            null[r] = _estimate(c[0], c[1], prior, correction)
+            c = units.permuted_counts(gen_perm)
+            null[r] = max(mi_from_counts(c[0], c[1], prior), 0.0)
             bar.update()
+
+    def value(ca: np.ndarray, ct: np.ndarray) -> float:
+        if est_name in COUNT_ESTIMATORS:
+            return estimate_from_counts(ca, ct, prior, est_name)
+        shifted = max(mi_from_counts(ca, ct, prior), 0.0) - float(null.mean())
+        return shifted / coverage if est_name == "coverage-adjusted" and coverage > 0 else shifted
+
+    raw = value(counts_a, counts_t)
+    mi = max(raw, 0.0)
     boot = None
+    se = ci_low = ci_high = None
     if n_bootstrap:
         boot = np.empty(n_bootstrap)
         for r in range(n_bootstrap):
-            weights = np.concatenate(
-                [
-                    np.bincount(gen_boot.integers(0, n_units_a, n_units_a), minlength=n_units_a),
-                    np.bincount(gen_boot.integers(0, n_units_t, n_units_t), minlength=n_units_t),
-                ]
-            )
-            c = unit_counts(key_index, obs_unit, holder, weights, m)
-            boot[r] = _estimate(c[0], c[1], prior, correction)
+            c = units.counts(units.bootstrap_weights(gen_boot))
+            boot[r] = value(c[0], c[1])
             bar.update()
+        se = float(boot.std(ddof=1))
+        half = float(stats.norm.ppf(0.5 + conf / 2.0)) * se
+        ci_low, ci_high = max(mi - half, 0.0), mi + half
     bar.close()
-    alpha = (1.0 - conf) / 2.0
     return MIEstimate(
         mi=float(mi),
+        estimator=est_name,
+        raw=float(raw),
         plugin=float(plugin),
-        corrected=float(corrected),
-        correction=correction,
+        corrected=float(max(corrected, 0.0)),
         n_adversary=n_a,
         n_target=n_t,
         n_users_adversary=n_units_a,
         n_users_target=n_units_t,
+        n_common_users=int(n_common),
         n_values=m,
+        coverage=float(coverage),
         null_mean=None if null is None else float(null.mean()),
         null_std=None if null is None else float(null.std(ddof=1)) if len(null) > 1 else 0.0,
-        p_value=None if null is None else float((1 + np.sum(null >= mi)) / (1 + len(null))),
-        ci_low=None if boot is None else float(np.quantile(boot, alpha)),
-        ci_high=None if boot is None else float(np.quantile(boot, 1.0 - alpha)),
+        p_value=None if null is None else float((1 + np.sum(null >= plugin)) / (1 + len(null))),
+        null_construction=None if units is None or null is None else units.construction,
+        ci_low=None if ci_low is None else float(ci_low),
+        ci_high=None if ci_high is None else float(ci_high),
+        standard_error=se,
         bootstrap_mean=None if boot is None else float(boot.mean()),
         n_permutations=n_permutations,
         n_bootstrap=n_bootstrap,
@@ -347,143 +259,4 @@ def mutual_information(
         features=encoded.features,
         null_distribution=null,
         bootstrap_distribution=boot,
-    )
-
-
-def _check_success(success: float | None) -> float | None:
-    if success is None:
-        return None
-    value = check_fraction("success", success)
-    if not 0.5 < value <= 1.0:
-        raise ValueError(f"success must be a probability in (0.5, 1]; got {success!r}")
-    return value
-
-
-def fano_min_observations(mi: float, *, success: float | None = None, prior: float = 0.5) -> float:
-    """Fano lower bound on the observations an adversary needs to tell A from T.
-
-    ``N >= (H(H) - h2(1 - success)) / MI`` with ``H(H) = h2(prior)`` (1 bit at the
-    default prior), i.e. ``1 / MI`` for ``success=None`` and a balanced prior.
-
-    Parameters
-    ----------
-    mi : float
-        MI(H;O) in bits per observation.
-    success : float, optional
-        Target success probability in (0.5, 1]; None means ``h2(1 - success) = 0``.
-    prior : float
-        ``Pr[H = A]`` in (0, 1).
-
-    Returns
-    -------
-    float
-        The bound; ``inf`` when ``mi <= 0``; 0 when the numerator is <= 0 (the prior
-        alone already reaches ``success``).
-    """
-    value = float(mi)
-    if math.isnan(value):
-        raise ValueError("mi must be a number; got NaN")
-    p = _check_success(success)
-    entropy = binary_entropy(_check_prior(prior))
-    numerator = entropy - (binary_entropy(1.0 - p) if p is not None else 0.0)
-    if value <= 0:
-        return math.inf
-    return max(numerator, 0.0) / value
-
-
-@dataclass(frozen=True, eq=False)
-class SafeSessionSize:
-    """Largest number of observations per user below the Fano bound.
-
-    Attributes
-    ----------
-    size : int or None
-        Largest integer N strictly below ``bound`` (``ceil(bound) - 1``, so a bound of
-        exactly 4 gives 3; never below 0); None when the bound is infinite (MI <= 0).
-    bound : float
-        :func:`fano_min_observations` of ``mi_used``.
-    mi_used : float
-        The MI the bound comes from: the upper bootstrap limit when the estimate has an
-        interval (conservative), else the estimate itself.
-    success : float or None
-    estimate : MIEstimate or None
-    """
-
-    size: int | None
-    bound: float
-    mi_used: float
-    success: float | None
-    estimate: MIEstimate | None = field(default=None, repr=False)
-
-    @property
-    def unbounded(self) -> bool:
-        """True when MI <= 0, so no finite session size reaches the bound."""
-        return self.size is None
-
-    def __int__(self) -> int:
-        if self.size is None:
-            raise OverflowError("the safe session size is unbounded (MI <= 0)")
-        return self.size
-
-    def to_dict(self) -> dict[str, object]:
-        """Size, bound, MI used, success and the MI estimate's own fields (``mi_*``)."""
-        out: dict[str, object] = {
-            "safe_session_size": self.size,
-            "bound": self.bound,
-            "mi_used": self.mi_used,
-            "success": self.success,
-        }
-        if self.estimate is not None:
-            out.update(
-                {
-                    f"mi_{k}" if not k.startswith("mi") else k: v
-                    for k, v in self.estimate.to_dict().items()
-                }
-            )
-        return out
-
-
-def safe_session_size(
-    estimate: MIEstimate | float, *, success: float | None = None
-) -> SafeSessionSize:
-    """Largest session size N below the Fano bound (see :func:`fano_min_observations`).
-
-    Parameters
-    ----------
-    estimate : MIEstimate or float
-        An MI estimate in bits. With an ``MIEstimate``, its upper bootstrap limit is used
-        when present (conservative) and its prior sets ``H(H)``; a
-        :class:`~fidelity.FidelityWarning` is emitted when its MI is not above its
-        permutation null (p-value >= 0.05 or mi <= null mean).
-    success : float, optional
-        Target adversary success probability in (0.5, 1].
-
-    Returns
-    -------
-    SafeSessionSize
-    """
-    if isinstance(estimate, MIEstimate):
-        mi_used = estimate.ci_high if estimate.ci_high is not None else estimate.mi
-        prior = estimate.prior
-        if estimate.above_null is False:
-            _warn(
-                f"MI(H;O) = {estimate.mi:.4g} bits is not above its user-level permutation "
-                f"null (mean {estimate.null_mean:.4g}, p = {estimate.p_value:.3g}): the safe "
-                "session size reflects finite-sample differences, not a population difference"
-            )
-        est: MIEstimate | None = estimate
-    elif isinstance(estimate, (int, float, np.floating, np.integer)) and not isinstance(
-        estimate, bool
-    ):
-        mi_used, prior, est = float(estimate), 0.5, None
-    else:
-        raise TypeError(f"estimate must be an MIEstimate or a float; got {type(estimate).__name__}")
-    bound = fano_min_observations(mi_used, success=success, prior=prior)
-    size = None if math.isinf(bound) else max(math.ceil(bound) - 1, 0)
-    return SafeSessionSize(
-        size=size,
-        bound=bound,
-        mi_used=float(mi_used),
-        success=_check_success(success),
-        estimate=est,
     )

@@ -24,6 +24,8 @@ from fidelity._validation import (
     warn,
 )
 from fidelity.data.tables import Observations
+from fidelity.information import mutual_information, safe_session_size
+from fidelity.split import disjoint_user_sets
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,14 +50,17 @@ class SafeSessionEstimate:
         The size extrapolated to.
     mi_full, mi_full_low, mi_full_high : float
         Extrapolated MI and its confidence interval at ``full_size``.
-    safe_session_size : int
-        Largest N below the Fano bound of ``mi_full``.
-    safe_session_size_low, safe_session_size_high : int
+    safe_session_size : int or None
+        Largest N below the Fano bound of ``mi_full``; None when MI gives no bound
+        (see ``no_bound``).
+    safe_session_size_low, safe_session_size_high : int or None
         The same from ``mi_full_high`` (conservative) and ``mi_full_low``.
     success : float or None
         Adversary success probability the bound was computed for (None: 1/MI).
     confidence : float
         Level of the interval.
+    no_bound : str or None
+        Why MI gives no bound (no measured MI above 0 at two sizes or more), else None.
     """
 
     sizes: np.ndarray
@@ -70,11 +75,12 @@ class SafeSessionEstimate:
     mi_full: float
     mi_full_low: float
     mi_full_high: float
-    safe_session_size: int
-    safe_session_size_low: int
-    safe_session_size_high: int
+    safe_session_size: int | None
+    safe_session_size_low: int | None
+    safe_session_size_high: int | None
     success: float | None
     confidence: float
+    no_bound: str | None = None
 
     def predict(self, sizes: np.ndarray) -> np.ndarray:
         """MI predicted by the power-law fit at ``sizes``."""
@@ -107,6 +113,7 @@ class SafeSessionEstimate:
             "intercept": self.intercept,
             "success": self.success,
             "confidence": self.confidence,
+            "no_bound": self.no_bound,
             "sizes": self.sizes.tolist(),
             "mi": self.mi.tolist(),
         }
@@ -166,8 +173,6 @@ def estimate_safe_session_size(
     -------
     SafeSessionEstimate
     """
-    from fidelity.information import mutual_information, safe_session_size
-
     n_users = observations.n_users
     sizes = default_sizes(n_users) if sizes is None else np.unique(np.asarray(sizes, np.int64))
     if len(sizes) < 2:
@@ -191,10 +196,10 @@ def estimate_safe_session_size(
         for i, n in enumerate(sizes):
             for r in range(n_repeats):
                 split_seed, mi_seed = streams[i * n_repeats + r].spawn(2)
-                order = np.random.default_rng(split_seed).permutation(users)
+                a_users, t_users = disjoint_user_sets(users, n, np.random.default_rng(split_seed))
                 est = mutual_information(
-                    observations.select_users(order[:n]),
-                    observations.select_users(order[n : 2 * n]),
+                    observations.select_users(a_users),
+                    observations.select_users(t_users),
                     n_permutations=n_permutations,
                     random_state=mi_seed,
                 )
@@ -203,8 +208,14 @@ def estimate_safe_session_size(
                     nulls[i, r] = est.null_mean
                 bar.update(1)
 
-    x = np.repeat(np.log(sizes.astype(float)), n_repeats)
-    y = np.log(np.maximum(runs.ravel(), np.finfo(float).tiny))
+    # A power law is fitted to the positive measurements only: an MI of 0 (e.g. a single
+    # song) has no logarithm, and flooring it at the smallest float made the fit
+    # extrapolate to ~1e-308 bits, hence a 308-digit "safe" size.
+    positive = runs.ravel() > 0
+    x = np.repeat(np.log(sizes.astype(float)), n_repeats)[positive]
+    y = np.log(runs.ravel()[positive])
+    if len(np.unique(x)) < 2:
+        return _no_bound_estimate(sizes, runs, corrected, nulls, full_size, success, confidence)
     fit = stats.linregress(x, y)
     x0 = np.log(full_size)
     dof = len(x) - 2
@@ -222,6 +233,9 @@ def estimate_safe_session_size(
             f"MI does not fall with the provider size (fitted slope {fit.slope:.3f} >= 0); "
             "the extrapolation is not meaningful"
         )
+    size, size_low, size_high = (
+        safe_session_size(v, success=success).size for v in (mi_full, mi_high, mi_low)
+    )
     return SafeSessionEstimate(
         sizes=sizes,
         mi=runs.mean(axis=1),
@@ -235,9 +249,38 @@ def estimate_safe_session_size(
         mi_full=mi_full,
         mi_full_low=mi_low,
         mi_full_high=mi_high,
-        safe_session_size=int(safe_session_size(mi_full, success=success).size),
-        safe_session_size_low=int(safe_session_size(mi_high, success=success).size),
-        safe_session_size_high=int(safe_session_size(mi_low, success=success).size),
+        safe_session_size=size,
+        safe_session_size_low=size_low,
+        safe_session_size_high=size_high,
         success=success,
         confidence=confidence,
+    )
+
+
+def _no_bound_estimate(sizes, runs, corrected, nulls, full_size, success, confidence):
+    """The estimate when fewer than two sizes measured an MI above 0: no bound from MI."""
+    n_repeats = runs.shape[1]
+    return SafeSessionEstimate(
+        sizes=sizes,
+        mi=runs.mean(axis=1),
+        mi_std=runs.std(axis=1, ddof=1) if n_repeats > 1 else np.zeros(len(sizes)),
+        mi_corrected=corrected.mean(axis=1),
+        null_mean=nulls.mean(axis=1),
+        mi_runs=runs,
+        slope=float("nan"),
+        intercept=float("nan"),
+        full_size=full_size,
+        mi_full=0.0,
+        mi_full_low=0.0,
+        mi_full_high=0.0,
+        safe_session_size=None,
+        safe_session_size_low=None,
+        safe_session_size_high=None,
+        success=success,
+        confidence=confidence,
+        no_bound=(
+            "no bound from MI: MI(H;O) is 0 at all but at most one of the measured sizes "
+            f"(largest measured MI {float(runs.max()):.4g} bits), so no power law can be "
+            "fitted and the Fano bound gives no safe session size"
+        ),
     )

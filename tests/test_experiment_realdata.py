@@ -100,6 +100,6 @@ def test_tp_rises_with_target_size_when_users_are_shared(table):
 
 def test_mi_falls_with_target_size(table):
     for overlap in OVERLAPS:
-        mi = table.loc[overlap, "mi"].to_numpy()
+        mi = table.loc[overlap, "mi_plugin"].to_numpy()
         assert np.all(np.diff(mi) < 0), (overlap, mi)
         assert np.all(mi > 0)

@@ -50,10 +50,11 @@ def make_obs(item, next_item, user=None, timing=None, n_items=None, timing_names
 
 
 def synthetic(n, n_users, shift, seed, n_items=20):
+    """Independent tables: users are disjoint across seeds (a shared code is a common user)."""
     rng = np.random.default_rng(seed)
     item = rng.integers(0, n_items, n)
     nxt = (item + rng.integers(0, 3, n) + shift) % n_items
-    user = np.sort(rng.integers(0, n_users, n))
+    user = np.sort(rng.integers(0, n_users, n)) + 1000 * (seed % 1000)  # n_users <= 1000
     skip = rng.integers(0, 2, n)
     return make_obs(item, nxt, user, timing=skip, n_items=n_items)
 
@@ -83,7 +84,7 @@ def test_mi_zero_when_histograms_equal(pair, rnd):
 def test_mi_is_prior_entropy_when_supports_disjoint(pa, pt, prior):
     a = make_obs(pa[0], pa[1], n_items=10)
     t = make_obs(pt[0] + 5, pt[1], n_items=10)  # items 5..9 never seen by A
-    est = mutual_information(a, t, prior=prior)
+    est = mutual_information(a, t, prior=prior, estimator="plugin")
     h2 = -prior * math.log2(prior) - (1 - prior) * math.log2(1 - prior)
     assert est.mi == pytest.approx(h2, abs=1e-12)
     if prior == 0.5:
@@ -93,7 +94,7 @@ def test_mi_is_prior_entropy_when_supports_disjoint(pa, pt, prior):
 def test_mi_disjoint_is_one_bit_at_default_prior():
     a = make_obs([0, 1, 1], [1, 0, 0], n_items=4)
     t = make_obs([2, 3], [3, 3], n_items=4)
-    assert mutual_information(a, t).mi == pytest.approx(1.0, abs=1e-15)
+    assert mutual_information(a, t, estimator="plugin").mi == pytest.approx(1.0, abs=1e-15)
 
 
 @SETTINGS
@@ -101,7 +102,8 @@ def test_mi_disjoint_is_one_bit_at_default_prior():
 def test_mi_symmetric_in_holders_at_balanced_prior(pa, pt):
     a = make_obs(*pa, n_items=5)
     t = make_obs(*pt, n_items=5)
-    assert mutual_information(a, t).mi == pytest.approx(mutual_information(t, a).mi, abs=1e-12)
+    mi_at = mutual_information(a, t, estimator="plugin").mi
+    assert mi_at == pytest.approx(mutual_information(t, a, estimator="plugin").mi, abs=1e-12)
 
 
 @SETTINGS
@@ -119,7 +121,7 @@ def test_mi_equals_sklearn_on_balanced_samples(arrays):
     labels = np.r_[np.zeros(len(ia)), np.ones(len(it))]
     values = np.r_[ia * 5 + na, it * 5 + nt]
     want = mutual_info_score(labels, values) / math.log(2)
-    assert mutual_information(a, t).mi == pytest.approx(want, abs=1e-10)
+    assert mutual_information(a, t, estimator="plugin").mi == pytest.approx(want, abs=1e-10)
 
 
 def _entropy_bits(counts):
@@ -149,8 +151,10 @@ def test_miller_madow_matches_hand_written_entropy_formula(counts, prior):
     h_t = _entropy_bits(ct) + ((ct > 0).sum() - 1) / (2 * nt * math.log(2))
     want = h_o - prior * h_a - (1 - prior) * h_t
     plug = mutual_information_from_counts(ca, ct, prior=prior)
-    got = mutual_information_from_counts(ca, ct, prior=prior, correction="miller-madow")
+    got = mutual_information_from_counts(ca, ct, prior=prior, correction="miller-madow", clip=False)
     assert got == pytest.approx(want, abs=1e-10)
+    shown = mutual_information_from_counts(ca, ct, prior=prior, estimator="miller-madow")
+    assert shown == max(got, 0.0)  # a negative corrected value is never shown as an MI
     assert plug == pytest.approx(
         _entropy_bits(mixture) - prior * _entropy_bits(ca) - (1 - prior) * _entropy_bits(ct),
         abs=1e-10,
@@ -188,14 +192,16 @@ def test_timing_features_integer_bins_and_edges():
     a = make_obs(item, item, timing=[0, 0, 1, 1])
     t = make_obs(item, item, timing=[1, 1, 0, 0])
     assert mutual_information(a, t).mi == pytest.approx(0.0, abs=1e-12)
-    assert mutual_information(a, t, features=("item", "skip")).mi == pytest.approx(1.0)
+    assert mutual_information(a, t, features=("item", "skip"), estimator="plugin").mi == 1.0
     # continuous timing needs bins; edges and a bin count are accepted
     ac = make_obs(item, item, timing=[0.1, 0.2, 5.5, 5.6])
     tc = make_obs(item, item, timing=[5.1, 5.2, 0.5, 0.6])
     with pytest.raises(ValueError, match="skip"):
         mutual_information(ac, tc, features=("item", "skip"))
     for bins in (2, [3.0], {"skip": [3.0]}):
-        est = mutual_information(ac, tc, features=("item", "skip"), timing_bins=bins)
+        est = mutual_information(
+            ac, tc, features=("item", "skip"), timing_bins=bins, estimator="plugin"
+        )
         assert est.mi == pytest.approx(1.0)
     hist = ObservationHistogram.from_observations(ac, tc, features=("skip",), timing_bins=[3.0])
     np.testing.assert_array_equal(hist.values()[:, 0], [0, 1])
@@ -226,7 +232,8 @@ def test_histogram_merge_of_partitions_equals_whole(seed, n_parts):
     np.testing.assert_array_equal(merged.keys, whole.keys)
     np.testing.assert_array_equal(merged.counts_a, whole.counts_a)
     np.testing.assert_array_equal(merged.counts_t, whole.counts_t)
-    assert merged.mutual_information() == pytest.approx(mutual_information(a, t, features=feats).mi)
+    whole_mi = mutual_information(a, t, features=feats, estimator="plugin").mi
+    assert merged.mutual_information() == pytest.approx(whole_mi)
 
 
 def test_histogram_frame_and_large_catalog():
@@ -248,8 +255,9 @@ def test_permutation_null_same_vs_different_distribution():
     a = synthetic(3000, 150, 0, seed=1)
     same = synthetic(3000, 150, 0, seed=2)
     other = synthetic(3000, 150, 1, seed=3)
-    est_same = mutual_information(a, same, n_permutations=99, random_state=0)
-    est_diff = mutual_information(a, other, n_permutations=99, random_state=0)
+    kw = {"n_permutations": 99, "estimator": "plugin", "random_state": 0}
+    est_same = mutual_information(a, same, **kw)
+    est_diff = mutual_information(a, other, **kw)
     assert est_same.p_value > 0.05 and est_same.above_null is False
     assert est_diff.p_value == pytest.approx(1 / 100) and est_diff.above_null is True
     assert est_diff.mi > est_diff.null_mean + 5 * est_diff.null_std
@@ -274,12 +282,14 @@ def test_null_moves_whole_users():
         users[n_users * per_user :],
         n_items=40,
     )
-    est = mutual_information(a, t, n_permutations=200, random_state=1)
+    est = mutual_information(a, t, n_permutations=200, estimator="plugin", random_state=1)
     assert est.n_users_adversary == est.n_users_target == n_users
     # the same observations with one user per observation: an observation-level null
     a_obs = make_obs(a.item, a.next_item, n_items=40)
-    t_obs = make_obs(t.item, t.next_item, n_items=40)
-    est_obs = mutual_information(a_obs, t_obs, n_permutations=200, random_state=1)
+    t_obs = make_obs(t.item, t.next_item, np.arange(len(t)) + len(a), n_items=40)
+    est_obs = mutual_information(
+        a_obs, t_obs, n_permutations=200, estimator="plugin", random_state=1
+    )
     assert est_obs.mi == pytest.approx(est.mi)
     assert est_obs.n_users_adversary == n_users * per_user
     assert est.null_mean > 5 * est_obs.null_mean
@@ -289,8 +299,9 @@ def test_null_moves_whole_users():
 def test_bootstrap_ci_contains_plugin_and_is_seeded():
     a = synthetic(4000, 400, 0, seed=5, n_items=3)
     t = synthetic(4000, 400, 1, seed=6, n_items=3)
-    e1 = mutual_information(a, t, n_bootstrap=200, n_permutations=20, random_state=7)
-    e2 = mutual_information(a, t, n_bootstrap=200, n_permutations=20, random_state=7)
+    kw = {"n_bootstrap": 200, "n_permutations": 20, "estimator": "plugin", "random_state": 7}
+    e1 = mutual_information(a, t, **kw)
+    e2 = mutual_information(a, t, **kw)
     assert e1.ci_low <= e1.plugin <= e1.ci_high
     assert e1.to_dict() == e2.to_dict()
     assert isinstance(e1, MIEstimate) and e1.n_bootstrap == 200
@@ -352,8 +363,10 @@ def test_safe_session_size_uses_upper_ci_and_warns_at_null():
     est = mutual_information(a, t, n_permutations=50, n_bootstrap=50, random_state=0)
     with pytest.warns(FidelityWarning, match="null"):
         s = safe_session_size(est)
+    # An MI at its null gives no bound (it used to give ceil(1 / ci_high) - 1: the flaw
+    # of issue 14, a size from a finite-sample difference).
     assert s.mi_used == est.ci_high
-    assert s.size == math.ceil(1 / est.ci_high) - 1
+    assert s.size is None and s.unbounded and "no bound from MI" in s.no_bound
     other = mutual_information(
         a, synthetic(2000, 100, 1, seed=12), n_permutations=50, random_state=0
     )
@@ -361,6 +374,7 @@ def test_safe_session_size_uses_upper_ci_and_warns_at_null():
         warnings.simplefilter("error", FidelityWarning)
         s2 = safe_session_size(other)
     assert s2.mi_used == other.mi
+    assert s2.size == math.ceil(1 / other.mi) - 1
 
 
 def test_user_counts_in_lean_and_resampling_paths():
@@ -368,7 +382,7 @@ def test_user_counts_in_lean_and_resampling_paths():
     t = synthetic(300, 30, 1, seed=14)
     shuffled = a.take(np.random.default_rng(0).permutation(len(a)))  # users not grouped
     for adv in (a, shuffled):
-        lean = mutual_information(adv, t)
+        lean = mutual_information(adv, t, n_permutations=0)  # no null: the lean path
         full = mutual_information(adv, t, n_permutations=2, random_state=0)
         assert lean.n_users_adversary == full.n_users_adversary == adv.n_users
         assert lean.n_users_target == full.n_users_target == t.n_users

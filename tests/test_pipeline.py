@@ -69,9 +69,80 @@ def test_results_json_matches_the_table(outcome):
 
 
 def test_default_grid_is_the_papers_when_the_data_allow():
-    big = make_sessions(n_sessions=8200, random_state=0).observations()
+    whole = {"outside_share": 0.0, "full_session_share": 1.0}  # one user per session
+    big = make_sessions(n_sessions=8200, random_state=0, **whole).observations()
     assert grid_for(big).target_sizes == (500, 1000, 2000, 4000)
     small = make_sessions(n_sessions=400, random_state=0).observations()
     with pytest.warns(FidelityWarning, match="target sizes set to"):
         sizes = grid_for(small).target_sizes
     assert max(sizes) <= 200 and len(sizes) >= 3
+
+
+def _report_html(outcome) -> str:
+    return outcome.report_path.read_text()
+
+
+def test_report_leads_with_the_validated_size_and_one_verdict(outcome):
+    html = _report_html(outcome)
+    curve = outcome.session_curve
+    verdict = html.index('id="validated-size"')
+    assert verdict < html.index('id="safe-session-size"')  # the paper's reading comes after
+    assert f"{curve.validated.label} observations" in html[verdict : verdict + 200]
+    parser = _Collector()
+    parser.feed(html)
+    text = " ".join(parser.text)
+    assert curve.summary() in text
+    # the verdict names the scenario and the attacks it was validated against
+    assert f"overlap {curve.scenario.overlap:g}" in text and "mimic (scores)" in text
+
+
+def test_report_figures_say_which_configuration_they_show(outcome):
+    html = _report_html(outcome)
+    captions = [c.split("</figcaption>")[0] for c in html.split("<figcaption>")[1:]]
+    assert len(captions) == len(outcome.figure_paths)
+    assert len(set(captions)) == len(captions)  # no two captions are copies
+    scenario_words = f"target size {outcome.session_curve.scenario.target_size}"
+    curve_caption = next(c for c in captions if c.startswith("Leakage against session length"))
+    assert scenario_words in curve_caption
+    assert all("Sweep:" in c for c in captions if c.startswith("The paper&#x27;s figure"))
+    alts = [a.split('"')[0] for a in html.split('alt="')[1:]]
+    assert alts == captions  # images carry their caption as alt text
+
+
+def test_report_table_leads_with_the_columns_people_read(outcome):
+    html = _report_html(outcome)
+    first_table = html[html.index('id="results"') :].split("</table>")[0]
+    headers = [h.split("</th>")[0] for h in first_table.split("<th>")[1:]]
+    assert headers[:3] == ["overlap", "target_size", "auc"]  # constant columns are noted
+    assert "mi" in headers and "config_id" not in headers
+    assert f"All {len(outcome.results.columns)} columns" in html
+
+
+def test_report_counts_users_most_exposed_without_ids(outcome):
+    html = _report_html(outcome)
+    section = html[html.index('id="exposure"') : html.index('id="figures"')]
+    assert "n_above_0.9" in section and "No user id is shown" in section
+    headers = [h.split("</th>")[0] for h in section.split("<th>")[1:]]
+    assert "user" not in headers and "user_code" not in headers and "score" not in headers
+    n_rows = section.count("<tr>") - 1  # a few count rows, not one row per user
+    assert 1 <= n_rows < 20 < len(outcome.session_curve.signals[0].observation_scores)
+
+
+def test_synthetic_report_says_it_is_calibrated(tmp_path):
+    from fidelity.cli import main
+
+    argv = ["reproduce", "--sessions", "400", "--quick", "--out", str(tmp_path), "--quiet"]
+    argv += ["--grid", str(_tiny_grid(tmp_path))]
+    assert main(argv) == 0
+    html = (tmp_path / "report.html").read_text()
+    assert "calibrated on the public MSSD aidl sample" in html
+    assert "auc: match label, target 500" in html  # the calibration table's rows
+
+
+def _tiny_grid(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text(
+        'overlaps = [0.5]\ntarget_sizes = [40]\nrecommenders = ["markov"]\n'
+        "n_permutations = 2\nn_bootstrap = 2\n"
+    )
+    return path

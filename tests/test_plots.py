@@ -64,6 +64,7 @@ def make_results(
                 "tpr_at_1pct_fpr": 0.05,
                 "ppv": 0.6,
                 "mi": mi,
+                "mi_plugin": mi * 1.2,
                 "mi_corrected": mi * 0.9,
                 "mi_null_mean": mi * 0.8,
                 "mi_null_std": mi * 0.01,
@@ -182,20 +183,30 @@ def test_missing_target_size_uses_n_target_users_or_warns():
 
 
 def test_plot_mi_lines_ci_and_null_band():
+    """Each interval around its own point: the estimate's CI, the plug-in's null band."""
     results = make_results()
     ax = plot_mi(results, logx=True, logy=True).axes[0]
     assert len(labelled_lines(ax)) == 3 == len(ax.lines)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), 5.0 / np.array([100, 200, 400]) + 0.0005)
     cis = [c for c in ax.collections if isinstance(c, LineCollection)]
     nulls = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(cis) == 3 and len(nulls) == 3
+    assert len(cis) == 3 and not nulls  # the null belongs to the plug-in, not the estimate
     # CI bars span the envelope over seeds: lowest low (seed 0) to highest high (seed 1)
     seg = cis[0].get_segments()[0]
     assert np.isclose(seg[:, 1].min(), 0.05 * 0.95) and np.isclose(seg[:, 1].max(), 0.051 * 1.05)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert "bits" in ax.get_ylabel()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "bootstrap CI" in legend and any("null" in t for t in legend)
+    assert "bootstrap CI" in legend
+    # the paper's figure: the plug-in MI inside its permutation-null band, no CI
+    ax = plot_mi(results, estimate="mi_plugin").axes[0]
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), 1.2 * (5.0 / np.array([100, 200, 400]) + 0.0005)
+    )
+    nulls = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(nulls) == 3 and not [c for c in ax.collections if isinstance(c, LineCollection)]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("null" in t for t in legend) and "plug-in" in ax.get_ylabel()
     # without CI/null columns: lines only
     bare = results.drop(columns=["mi_ci_low", "mi_ci_high", "mi_null_mean", "mi_null_std"])
     ax = plot_mi(bare, estimate="mi_corrected").axes[0]

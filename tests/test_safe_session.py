@@ -12,7 +12,9 @@ from fidelity.safe_session import default_sizes, estimate_safe_session_size
 
 @pytest.fixture(scope="module")
 def observations():
-    return make_sessions(n_sessions=1600, random_state=11).observations()
+    # whole sessions, one user each (1,600 users; the calibrated default cuts sessions)
+    kw = {"outside_share": 0.0, "full_session_share": 1.0}
+    return make_sessions(n_sessions=1600, random_state=11, **kw).observations()
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fidelity._validation import FidelityWarning
 from fidelity.data.tables import Observations
 from fidelity.split import split_providers
 
@@ -119,7 +120,7 @@ def test_split_history_never_gives_a_session_to_both(sessions, overlap, seed):
     a_sessions = set(np.unique(split.adversary.session).tolist())
     t_sessions = set(np.unique(split.target.session).tolist())
     assert not (a_sessions & t_sessions)
-    n_a = len(sessions) // 2
+    n_a = len(sessions) // 2  # every user owns >= 2 sessions: all eligible
     assert len(split.common_users) == round(overlap * n_a)
     # every common user appears on both sides, with different sessions
     for u in split.common_users:
@@ -133,11 +134,26 @@ def test_split_history_never_gives_a_session_to_both(sessions, overlap, seed):
 
 def test_split_history_needs_users_with_several_sessions():
     obs = _observations([1] * 20)
-    with pytest.raises(ValueError, match=r"split-history.*at least 2 sessions"):
-        split_providers(obs, overlap=0.5, mode="split-history", random_state=0)
-    # overlap 0 needs no common user, so it works
-    split = split_providers(obs, overlap=0.0, mode="split-history", random_state=0)
-    assert split.n_members == 0
+    # members and non-members come from one eligible population (>= 2 sessions), whatever
+    # the overlap: single-session users are never eligible
+    for overlap in (0.5, 0.0):
+        with pytest.raises(ValueError, match=r"split-history.*at least 2 sessions"):
+            split_providers(obs, overlap=overlap, mode="split-history", random_state=0)
+
+
+def test_split_history_leaves_single_session_users_out_and_says_so():
+    obs = _observations([1] * 10 + [3] * 30)
+    with pytest.warns(FidelityWarning, match="10 of 40 users own a single session"):
+        split = split_providers(obs, overlap=0.5, mode="split-history", random_state=1)
+    assert (split.n_eligible_users, split.n_left_out_users) == (30, 10)
+    assert not np.isin(split.adversary.user, np.arange(10)).any()
+    assert not np.isin(split.target.user, np.arange(10)).any()
+    # every adversary user holds ceil(3 / 2) = 2 of its 3 sessions, member or not
+    for u in split.adversary_users:
+        assert len(np.unique(split.adversary.session[split.adversary.user == u])) == 2
+    # every target user holds its other session
+    for u in split.target_users:
+        assert len(np.unique(split.target.session[split.target.user == u])) == 1
 
 
 @pytest.mark.parametrize(

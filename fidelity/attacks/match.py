@@ -9,17 +9,16 @@ under ``scores`` it sees the model's confidence for every song. A hit is a guess
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from fidelity._validation import RandomStateLike, check_choice, check_positive_int
+from fidelity._validation import RandomStateLike, check_choice
+from fidelity.attacks.registry import AttackOption, AttackSpec, register_attack
+from fidelity.attacks.results import AttackResult, AttackSignals, summarise
+from fidelity.attacks.threats import LEVEL, THREATS, check_list_length, check_threat, log_prob
 from fidelity.core import topk_hits
-from fidelity.metrics import AttackRates, ROCSummary, attack_rates, roc_summary, user_scores
 from fidelity.split import ProviderSplit
-
-THREATS = ("label", "topk", "scores")
-"""Threat models: what the adversary sees of the target's answer."""
 
 USER_SCORES = ("hit_rate", "hit_count", "mean_rank", "mean_score", "mean_log_score")
 """Ways to aggregate a user's observations into one membership score (higher = member)."""
@@ -32,87 +31,68 @@ _NEEDS = {
     "mean_score": "scores",
     "mean_log_score": "scores",
 }
-_LEVEL = {"label": 0, "topk": 1, "scores": 2}
 
 
-@dataclass(frozen=True, eq=False)
-class MatchAttackResult:
-    """Outcome of the match attack on one provider split.
-
-    Attributes
-    ----------
-    threat, k, user_score
-        Threat model, list length and user aggregation used.
-    hits : ndarray of bool
-        Per adversary observation: the true next song was in the answer.
-    observation_scores : ndarray of float64
-        Per-observation membership evidence the user score aggregates.
-    users : ndarray of int64
-        Adversary users (sorted), aligned with ``scores`` and ``members``.
-    scores : ndarray of float64
-        User-level membership scores (higher means "member").
-    members : ndarray of bool
-        Ground-truth membership of ``users``.
-    paper, standard : AttackRates
-        Observation-level rates in the paper's convention (fractions of all
-        adversary observations) and the standard one (TPR, FPR, ...).
-    roc : ROCSummary or None
-        User-level ROC summary; ``None`` when all or no users are members.
-    """
-
-    threat: str
-    k: int
-    user_score: str
-    hits: np.ndarray
-    observation_scores: np.ndarray
-    users: np.ndarray
-    scores: np.ndarray
-    members: np.ndarray
-    paper: AttackRates
-    standard: AttackRates
-    roc: ROCSummary | None = field(default=None)
-
-    @property
-    def name(self) -> str:
-        """Attack name used in result tables."""
-        return "match"
-
-    def to_dict(self) -> dict[str, float | int | str]:
-        """Flat summary: rates in both conventions and the user-level ROC numbers.
-
-        The standard-convention observation accuracy is named ``obs_accuracy`` so that
-        it is not mistaken for the recommender's accuracy.
-        """
-        paper, std = self.paper, self.standard
-        out: dict[str, float | int | str] = {
-            "attack": self.name,
-            "threat": self.threat,
-            "k": self.k,
-            "user_score": self.user_score,
-            "n_observations": paper.n_observations,
-            "tp": paper.tp,
-            "fp": paper.fp,
-            "tn": paper.tn,
-            "fn": paper.fn,
-            "tpr": std.tpr,
-            "fpr": std.fpr,
-            "precision": std.precision,
-            "obs_accuracy": std.accuracy,
-        }
-        out.update(_roc_dict(self.roc))
-        return out
-
-
-def _roc_dict(roc: ROCSummary | None) -> dict[str, float]:
-    keys = ("auc", "advantage", "tpr_at_0.1pct_fpr", "tpr_at_1pct_fpr", "ppv")
-    if roc is None:
-        return {key: float("nan") for key in keys}
-    return dict(roc.to_dict())
+def prepare_match(
+    split: ProviderSplit,
+    model: Any,
+    *,
+    threat: str = "label",
+    k: int = 1,
+    user_score: str | None = None,
+    recommendations: np.ndarray | None = None,
+    random_state: RandomStateLike = None,
+    **_: Any,
+) -> AttackSignals:
+    """The match attack's per-observation signals (see :func:`match_attack`)."""
+    threat = check_threat("match", threat, THREATS)
+    k = check_list_length(threat, k)
+    user_score = user_score or _DEFAULT_USER_SCORE[threat]
+    check_choice("user_score", user_score, USER_SCORES)
+    if LEVEL[_NEEDS[user_score]] > LEVEL[threat]:
+        raise ValueError(
+            f"user_score={user_score!r} needs the {_NEEDS[user_score]!r} threat model; "
+            f"got threat={threat!r}"
+        )
+    adv = split.adversary
+    if recommendations is None:
+        recs = model.recommend(adv.item, adv.timing, k=k)
+    else:
+        recs = np.asarray(recommendations)
+        if recs.ndim != 2 or recs.shape[0] != len(adv) or recs.shape[1] < k:
+            raise ValueError(
+                "recommendations must have shape (n_adversary_observations, >= k) = "
+                f"({len(adv)}, >= {k}); got {recs.shape}"
+            )
+        recs = recs[:, :k]
+    hits = topk_hits(recs, adv.next_item)
+    if user_score in ("hit_rate", "hit_count"):
+        obs_scores = hits.astype(np.float64)
+    elif user_score == "mean_rank":
+        rank = model.rank_next(adv.item, adv.timing, adv.next_item)
+        obs_scores = -np.minimum(rank, k).astype(np.float64)  # higher = better explained
+    else:
+        prob = model.score_next(adv.item, adv.timing, adv.next_item)
+        obs_scores = prob if user_score == "mean_score" else log_prob(prob)
+    # hit scores are 0/1: aggregating the bool hits gives the same sums exactly, with
+    # integer adds instead of a chain of float adds
+    label_score = user_score in ("hit_rate", "hit_count")
+    return AttackSignals(
+        attack="match",
+        threat=threat,
+        k=k,
+        user_score=user_score,
+        observation_scores=obs_scores,
+        hits=hits,
+        values=hits if label_score else None,
+        how="sum" if user_score == "hit_count" else "mean",
+        bootstrap_seed=random_state,
+    )
 
 
 def match_attack(
     split: ProviderSplit,
-    model,
+    model: Any,
     *,
     threat: str = "label",
     k: int = 1,
@@ -120,7 +100,7 @@ def match_attack(
     n_bootstrap: int = 0,
     random_state: RandomStateLike = None,
     recommendations: np.ndarray | None = None,
-) -> MatchAttackResult:
+) -> AttackResult:
     """Run the match attack of the paper against a fitted target model.
 
     Parameters
@@ -145,64 +125,47 @@ def match_attack(
         Seed of the bootstrap.
     recommendations : ndarray of int, shape (n_adversary_observations, >= k), optional
         The answers ``model.recommend(adversary.item, adversary.timing, k=k)`` when the
-        caller already has them (the sweep queries the model once for the attack and the
-        accuracy columns); only the first ``k`` columns are used.
+        caller already has them (an evaluation queries the model once for the attack and
+        the accuracy columns); only the first ``k`` columns are used.
 
     Returns
     -------
-    MatchAttackResult
+    AttackResult
+        ``attack="match"``; ``hits`` are the per-observation hits, ``paper`` and
+        ``standard`` their rates in both conventions.
     """
-    check_choice("threat", threat, THREATS)
-    k = 1 if threat == "label" else check_positive_int("k", k)
-    user_score = user_score or _DEFAULT_USER_SCORE[threat]
-    check_choice("user_score", user_score, USER_SCORES)
-    if _LEVEL[_NEEDS[user_score]] > _LEVEL[threat]:
-        raise ValueError(
-            f"user_score={user_score!r} needs the {_NEEDS[user_score]!r} threat model; "
-            f"got threat={threat!r}"
-        )
-    adv = split.adversary
-    if recommendations is None:
-        recs = model.recommend(adv.item, adv.timing, k=k)
-    else:
-        recs = np.asarray(recommendations)
-        if recs.ndim != 2 or recs.shape[0] != len(adv) or recs.shape[1] < k:
-            raise ValueError(
-                "recommendations must have shape (n_adversary_observations, >= k) = "
-                f"({len(adv)}, >= {k}); got {recs.shape}"
-            )
-        recs = recs[:, :k]
-    hits = topk_hits(recs, adv.next_item)
-    if user_score in ("hit_rate", "hit_count"):
-        obs_scores = hits.astype(np.float64)
-    elif user_score == "mean_rank":
-        rank = model.rank_next(adv.item, adv.timing, adv.next_item)
-        obs_scores = -np.minimum(rank, k).astype(np.float64)  # higher = better explained
-    else:
-        prob = model.score_next(adv.item, adv.timing, adv.next_item)
-        if user_score == "mean_score":
-            obs_scores = prob
-        else:
-            obs_scores = np.log(np.maximum(prob, np.finfo(np.float64).tiny))
-    how = "sum" if user_score == "hit_count" else "mean"
-    # hit scores are 0/1: aggregating the bool hits gives the same sums exactly, with
-    # integer adds instead of a chain of float adds
-    label_score = user_score in ("hit_rate", "hit_count")
-    users, scores = user_scores(hits if label_score else obs_scores, adv.user, how=how)
-    members = np.isin(users, split.adversary_users[split.members])
-    roc = None
-    if 0 < members.sum() < len(members):
-        roc = roc_summary(scores, members, n_bootstrap=n_bootstrap, random_state=random_state)
-    return MatchAttackResult(
+    signals = prepare_match(
+        split,
+        model,
         threat=threat,
         k=k,
         user_score=user_score,
-        hits=hits,
-        observation_scores=obs_scores,
-        users=users,
-        scores=scores,
-        members=members,
-        paper=attack_rates(hits, split.member_mask, convention="paper"),
-        standard=attack_rates(hits, split.member_mask, convention="standard"),
-        roc=roc,
+        recommendations=recommendations,
+        random_state=random_state,
     )
+    return summarise(signals, split, n_bootstrap=n_bootstrap)
+
+
+SPEC = register_attack(
+    AttackSpec(
+        name="match",
+        prepare=prepare_match,
+        threats=THREATS,
+        options=(
+            AttackOption(
+                "user_score",
+                str,
+                "user aggregation of the match attack",
+                choices=USER_SCORES,
+            ),
+            AttackOption(
+                "recommendations",
+                np.ndarray,
+                "the target's answers when the caller already has them (Python only)",
+                cli=False,
+            ),
+        ),
+        description="the paper's attack: a hit (true next song in the answer) means member",
+    ),
+    replace=True,
+)

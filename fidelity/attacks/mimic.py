@@ -32,11 +32,18 @@ import numpy as np
 from sklearn.base import clone
 
 from fidelity._validation import RandomStateLike, check_positive_int, seed_model, seed_sequence
-from fidelity.attacks._common import THREATS, AttackResult, as_template
-from fidelity.attacks.shadow import attack_with_shadows, check_shadow_options
+from fidelity.attacks.registry import AttackOption, AttackSpec, register_attack
+from fidelity.attacks.results import AttackResult, summarise
+from fidelity.attacks.shadow import (
+    SHADOW_OPTIONS,
+    ShadowSignals,
+    check_shadow_options,
+    shadow_signals,
+)
+from fidelity.attacks.threats import THREATS, as_template
 from fidelity.data.tables import Observations
-from fidelity.recommenders import Recommender
-from fidelity.split import ProviderSplit
+from fidelity.recommenders import RECOMMENDERS, Recommender
+from fidelity.split import ProviderSplit, disjoint_user_sets
 
 
 def distil(model: Any, obs: Observations, *, k: int = 1) -> Observations:
@@ -68,6 +75,65 @@ def _top1_agreement(a: Any, b: Any, obs: Observations) -> float:
     ra = a.recommend(obs.item, obs.timing, k=1)[:, 0]
     rb = b.recommend(obs.item, obs.timing, k=1)[:, 0]
     return float(np.mean(ra == rb))
+
+
+def prepare_mimic(
+    split: ProviderSplit,
+    model: Any,
+    *,
+    mimic: str | Recommender = "random_forest",
+    mimic_params: dict[str, Any] | None = None,
+    threat: str = "label",
+    k: int = 10,
+    n_shadows: int = 4,
+    shadow_size: int | None = None,
+    classifier: str = "logistic",
+    per_model: bool = True,
+    random_state: RandomStateLike = None,
+    show_progress: bool = False,
+    **_: Any,
+) -> ShadowSignals:
+    """The mimic attack's signals (see :func:`mimic_attack`)."""
+    threat, k, n_shadows = check_shadow_options("mimic", threat, k, n_shadows, classifier)
+    template = as_template(mimic, mimic_params)
+    mimic_seed, hold_seed, set_seed, clf_seed, boot_seed, *seeds = seed_sequence(
+        random_state
+    ).spawn(5 + n_shadows)
+    adv = split.adversary
+    answers = distil(model, adv, k=1)
+
+    full = seed_model(clone(template), mimic_seed).fit(answers)
+    agreement = _top1_agreement(full, model, adv)
+    users = split.adversary_users
+    half, _ = disjoint_user_sets(users, len(users) // 2, np.random.default_rng(hold_seed))
+    fitted_half = seed_model(clone(template), mimic_seed).fit(answers.select_users(half))
+    holdout = adv.take(~np.isin(adv.user, half))
+    agreement_holdout = _top1_agreement(fitted_half, model, holdout)
+
+    def fit_shadow(in_users: np.ndarray, j: int) -> Recommender:
+        real = adv.select_users(in_users)
+        others = answers.take(~np.isin(answers.user, in_users))
+        return seed_model(clone(template), seeds[j]).fit(real.concat(others))
+
+    return shadow_signals(
+        split,
+        model,
+        fit_shadow,
+        attack="mimic",
+        threat=threat,
+        k=k,
+        n_shadows=n_shadows,
+        shadow_size=shadow_size,
+        classifier=classifier,
+        per_model=per_model,
+        seeds=(set_seed, clf_seed, boot_seed),
+        show_progress=show_progress,
+        extra={
+            "agreement": agreement,
+            "agreement_holdout": agreement_holdout,
+            "n_shadows": n_shadows,
+        },
+    )
 
 
 def mimic_attack(
@@ -116,52 +182,41 @@ def mimic_attack(
     AttackResult
         ``attack="mimic"``; ``extra`` holds ``agreement`` and ``agreement_holdout``.
     """
-    threat, k, n_shadows = check_shadow_options(
-        "mimic", threat, k, n_shadows, classifier, mimic_attack.threats
-    )
-    template = as_template(mimic, mimic_params)
-    mimic_seed, hold_seed, set_seed, clf_seed, boot_seed, *seeds = seed_sequence(
-        random_state
-    ).spawn(5 + n_shadows)
-    adv = split.adversary
-    answers = distil(model, adv, k=1)
-
-    full = seed_model(clone(template), mimic_seed).fit(answers)
-    agreement = _top1_agreement(full, model, adv)
-    hold_rng = np.random.default_rng(hold_seed)
-    half = hold_rng.permutation(split.adversary_users)[: len(split.adversary_users) // 2]
-    fitted_half = seed_model(clone(template), mimic_seed).fit(answers.select_users(half))
-    holdout = adv.take(~np.isin(adv.user, half))
-    agreement_holdout = _top1_agreement(fitted_half, model, holdout)
-
-    def fit_shadow(in_users: np.ndarray, j: int) -> Recommender:
-        real = adv.select_users(in_users)
-        others = answers.take(~np.isin(answers.user, in_users))
-        return seed_model(clone(template), seeds[j]).fit(real.concat(others))
-
-    return attack_with_shadows(
+    signals = prepare_mimic(
         split,
         model,
-        fit_shadow,
-        attack="mimic",
+        mimic=mimic,
+        mimic_params=mimic_params,
         threat=threat,
         k=k,
         n_shadows=n_shadows,
         shadow_size=shadow_size,
         classifier=classifier,
         per_model=per_model,
-        seeds=(set_seed, clf_seed, boot_seed),
-        n_bootstrap=n_bootstrap,
+        random_state=random_state,
         show_progress=show_progress,
-        extra={
-            "agreement": agreement,
-            "agreement_holdout": agreement_holdout,
-            "n_shadows": n_shadows,
-        },
     )
+    return summarise(signals, split, n_bootstrap=n_bootstrap)
 
 
-mimic_attack.threats = THREATS  # type: ignore[attr-defined]
-mimic_attack.requires = "label"  # type: ignore[attr-defined]
+SPEC = register_attack(
+    AttackSpec(
+        name="mimic",
+        prepare=prepare_mimic,
+        threats=THREATS,
+        options=(
+            AttackOption(
+                "mimic",
+                str,
+                "the mimic's algorithm (the adversary's choice)",
+                choices=tuple(RECOMMENDERS),
+            ),
+            AttackOption("mimic_params", dict, "parameters of the mimic (Python only)", cli=False),
+            *SHADOW_OPTIONS,
+        ),
+        description="query-only: the target distilled into a mimic, mimic-trained shadows",
+    ),
+    replace=True,
+)
 
-__all__ = ["distil", "mimic_attack"]
+__all__ = ["distil", "mimic_attack", "prepare_mimic"]

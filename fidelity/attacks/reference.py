@@ -23,6 +23,7 @@ queries are deduplicated inside the recommenders.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,21 +37,78 @@ from fidelity._validation import (
     seed_model,
     seed_sequence,
 )
-from fidelity.attacks._common import (
+from fidelity.attacks.registry import AttackOption, AttackSpec, register_attack
+from fidelity.attacks.results import AttackResult, AttackSignals, summarise
+from fidelity.attacks.threats import (
     THREATS,
-    AttackResult,
+    ModelOutputs,
     as_template,
     check_list_length,
     check_threat,
-    mean_by_user,
     model_outputs,
-    paired_halves,
-    summarise,
 )
+from fidelity.data.tables import Observations
 from fidelity.recommenders import Recommender
-from fidelity.split import ProviderSplit
+from fidelity.split import ProviderSplit, paired_user_sets
 
 CALIBRATIONS = ("mean", "gaussian")
+
+
+@dataclass(frozen=True, eq=False)
+class AdversaryModels:
+    """Models of the target's kind fitted on paired halves of the adversary's users.
+
+    The reference attack calls them references, the shadow attack shadows: one set can
+    serve both (the session-length curve shares it), and their answers on the adversary's
+    observations are computed once per threat model.
+
+    Attributes
+    ----------
+    models : tuple of Recommender
+    sets : tuple of ndarray
+        The adversary users each model was trained on.
+    inside : ndarray of bool, shape (n_models, n_adversary_observations)
+        ``inside[j, i]``: observation ``i``'s user was in model ``j``'s training data.
+    """
+
+    models: tuple[Recommender, ...]
+    sets: tuple[np.ndarray, ...]
+    inside: np.ndarray
+    _outputs: dict[tuple, ModelOutputs] = field(default_factory=dict, repr=False)
+
+    def outputs(
+        self, j: int, obs: Observations, threat: str, k: int, *, entropy: bool = False
+    ) -> ModelOutputs:
+        """Model ``j``'s answers on ``obs`` (the adversary's data) under ``threat`` (cached)."""
+        if not entropy and (j, threat, k, True) in self._outputs:
+            return self._outputs[(j, threat, k, True)]  # a superset of what is asked
+        key = (j, threat, k, entropy)
+        if key not in self._outputs:
+            self._outputs[key] = model_outputs(self.models[j], obs, threat, k, entropy=entropy)
+        return self._outputs[key]
+
+
+def fit_adversary_models(
+    split: ProviderSplit,
+    template: Recommender,
+    *,
+    n_models: int,
+    size: int | None,
+    random_state: RandomStateLike,
+    show_progress: bool = False,
+) -> AdversaryModels:
+    """Fit ``n_models`` clones of ``template`` on paired random halves of A's users."""
+    ss = seed_sequence(random_state)
+    split_seed, *model_seeds = ss.spawn(n_models + 1)
+    rng = np.random.default_rng(split_seed)
+    sets = paired_user_sets(split.adversary_users, n_models, size, rng)
+    adv = split.adversary
+    models, inside = [], np.zeros((n_models, len(adv)), dtype=bool)
+    for j in tqdm(range(n_models), disable=not show_progress, desc="reference models"):
+        mask = np.isin(adv.user, sets[j])
+        models.append(seed_model(clone(template), model_seeds[j]).fit(adv.take(mask)))
+        inside[j] = mask
+    return AdversaryModels(tuple(models), tuple(sets), inside)
 
 
 def reference_models(
@@ -70,16 +128,28 @@ def reference_models(
     inside : ndarray of bool, shape (n_models, n_adversary_observations)
         ``inside[j, i]``: observation ``i``'s user was in model ``j``'s training data.
     """
-    ss = seed_sequence(random_state)
-    split_seed, *model_seeds = ss.spawn(n_models + 1)
-    sets = paired_halves(split.adversary_users, n_models, size, np.random.default_rng(split_seed))
-    adv = split.adversary
-    models, inside = [], np.zeros((n_models, len(adv)), dtype=bool)
-    for j in tqdm(range(n_models), disable=not show_progress, desc="reference models"):
-        mask = np.isin(adv.user, sets[j])
-        models.append(seed_model(clone(template), model_seeds[j]).fit(adv.take(mask)))
-        inside[j] = mask
-    return models, inside
+    bank = fit_adversary_models(
+        split,
+        template,
+        n_models=n_models,
+        size=size,
+        random_state=random_state,
+        show_progress=show_progress,
+    )
+    return list(bank.models), bank.inside
+
+
+def check_adversary_models(bank: AdversaryModels, split: ProviderSplit) -> AdversaryModels:
+    """Check that ``bank`` was fitted on this split's adversary data."""
+    if not isinstance(bank, AdversaryModels):
+        raise TypeError(f"adversary_models must be AdversaryModels; got {type(bank).__name__}")
+    if bank.inside.shape[1] != len(split.adversary) or len(bank.models) < 2:
+        raise ValueError(
+            "adversary_models must hold at least 2 models fitted on this split's adversary "
+            f"data ({len(split.adversary)} observations); got {len(bank.models)} model(s) over "
+            f"{bank.inside.shape[1]} observations"
+        )
+    return bank
 
 
 def _out_mean(values: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -108,6 +178,76 @@ def _gaussian_evidence(
     var = np.where(den > 0, num / np.maximum(den, 1.0), global_var)
     sigma = np.sqrt(np.maximum(var, floor))[items]
     return (target - mu) / sigma
+
+
+def prepare_reference(
+    split: ProviderSplit,
+    model: Any,
+    *,
+    recommender: str | Recommender,
+    recommender_params: dict[str, Any] | None = None,
+    threat: str = "scores",
+    k: int = 10,
+    n_references: int = 4,
+    reference_size: int | None = None,
+    calibration: str = "mean",
+    adversary_models: AdversaryModels | None = None,
+    random_state: RandomStateLike = None,
+    show_progress: bool = False,
+) -> AttackSignals:
+    """The reference attack's per-observation evidence (see :func:`reference_attack`).
+
+    ``adversary_models`` (optional) are references already fitted on this split (their
+    number replaces ``n_references``); the signals carry the models they used under
+    ``artifacts["adversary_models"]`` so that another attack can share them.
+    """
+    threat = check_threat("reference", threat, THREATS)
+    k = check_list_length(threat, k)
+    n_references = check_positive_int("n_references", n_references, minimum=2)
+    check_choice("calibration", calibration, CALIBRATIONS)
+    if calibration == "gaussian" and threat != "scores":
+        raise ValueError(
+            f"calibration='gaussian' needs the 'scores' threat model; got threat={threat!r}"
+        )
+    ref_seed, boot_seed = seed_sequence(random_state).spawn(2)
+    if adversary_models is None:
+        bank = fit_adversary_models(
+            split,
+            as_template(recommender, recommender_params),
+            n_models=n_references,
+            size=reference_size,
+            random_state=ref_seed,
+            show_progress=show_progress,
+        )
+    else:
+        bank = check_adversary_models(adversary_models, split)
+        n_references = len(bank.models)
+    adv = split.adversary
+    out = ~bank.inside
+    target = model_outputs(model, adv, threat, k)
+    ref_out = [bank.outputs(j, adv, threat, k) for j in range(len(bank.models))]
+    if threat == "scores":
+        ref_log_p = np.stack([o.log_p for o in ref_out])
+        if calibration == "mean":
+            evidence = target.log_p - _out_mean(ref_log_p, out)
+        else:
+            evidence = _gaussian_evidence(_logit(target.log_p), _logit(ref_log_p), out, adv.item)
+        user_score = f"mean_llr_{calibration}"
+    else:
+        ref_hits = np.stack([o.hit for o in ref_out]).astype(np.float64)
+        evidence = target.hit.astype(np.float64) - _out_mean(ref_hits, out)
+        user_score = "mean_calibrated_hit"
+    return AttackSignals(
+        attack="reference",
+        threat=threat,
+        k=k,
+        user_score=user_score,
+        observation_scores=evidence,
+        hits=evidence > 0,
+        bootstrap_seed=boot_seed,
+        extra={"n_references": n_references},
+        artifacts={"adversary_models": bank},
+    )
 
 
 def reference_attack(
@@ -158,56 +298,51 @@ def reference_attack(
     AttackResult
         ``attack="reference"``; observation-level guesses are ``evidence > 0``.
     """
-    threat = check_threat("reference", threat, reference_attack.threats)
-    k = check_list_length(threat, k)
-    n_references = check_positive_int("n_references", n_references, minimum=2)
-    check_choice("calibration", calibration, CALIBRATIONS)
-    if calibration == "gaussian" and threat != "scores":
-        raise ValueError(
-            f"calibration='gaussian' needs the 'scores' threat model; got threat={threat!r}"
-        )
-    template = as_template(recommender, recommender_params)
-    ref_seed, boot_seed = seed_sequence(random_state).spawn(2)
-    refs, inside = reference_models(
+    signals = prepare_reference(
         split,
-        template,
-        n_models=n_references,
-        size=reference_size,
-        random_state=ref_seed,
-        show_progress=show_progress,
-    )
-    adv = split.adversary
-    out = ~inside
-    target = model_outputs(model, adv, threat, k)
-    ref_out = [model_outputs(r, adv, threat, k) for r in refs]
-    if threat == "scores":
-        ref_log_p = np.stack([o.log_p for o in ref_out])
-        if calibration == "mean":
-            evidence = target.log_p - _out_mean(ref_log_p, out)
-        else:
-            evidence = _gaussian_evidence(_logit(target.log_p), _logit(ref_log_p), out, adv.item)
-        user_score = f"mean_llr_{calibration}"
-    else:
-        ref_hits = np.stack([o.hit for o in ref_out]).astype(np.float64)
-        evidence = target.hit.astype(np.float64) - _out_mean(ref_hits, out)
-        user_score = "mean_calibrated_hit"
-    users, scores = mean_by_user(evidence, adv)
-    return summarise(
-        attack="reference",
+        model,
+        recommender=recommender,
+        recommender_params=recommender_params,
         threat=threat,
         k=k,
-        user_score=user_score,
-        split=split,
-        users=users,
-        scores=scores,
-        observation_scores=evidence,
-        n_bootstrap=n_bootstrap,
-        random_state=boot_seed,
-        extra={"n_references": n_references},
+        n_references=n_references,
+        reference_size=reference_size,
+        calibration=calibration,
+        random_state=random_state,
+        show_progress=show_progress,
     )
+    return summarise(signals, split, n_bootstrap=n_bootstrap)
 
 
-reference_attack.threats = THREATS  # type: ignore[attr-defined]
-reference_attack.requires = "label"  # type: ignore[attr-defined]
+SPEC = register_attack(
+    AttackSpec(
+        name="reference",
+        prepare=prepare_reference,
+        threats=THREATS,
+        options=(
+            AttackOption("n_references", int, "reference models R (>= 2)", flag="--references"),
+            AttackOption("reference_size", int, "users per reference model (default: half)"),
+            AttackOption(
+                "calibration", str, "scores threat: OUT mean or Gaussian", choices=CALIBRATIONS
+            ),
+            AttackOption(
+                "adversary_models",
+                AdversaryModels,
+                "references already fitted on this split (Python only)",
+                cli=False,
+            ),
+        ),
+        trains_like_target=True,
+        description="offline LiRA: the target's likelihood against OUT reference models",
+    ),
+    replace=True,
+)
 
-__all__ = ["CALIBRATIONS", "reference_attack", "reference_models"]
+__all__ = [
+    "CALIBRATIONS",
+    "AdversaryModels",
+    "fit_adversary_models",
+    "prepare_reference",
+    "reference_attack",
+    "reference_models",
+]

@@ -28,6 +28,7 @@ observation-level rates of its result are NaN.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,50 +47,60 @@ from fidelity._validation import (
     seed_model,
     seed_sequence,
 )
-from fidelity.attacks._common import (
+from fidelity.attacks.reference import AdversaryModels, check_adversary_models
+from fidelity.attacks.registry import AttackOption, AttackSpec, register_attack
+from fidelity.attacks.results import AttackResult, AttackSignals, summarise
+from fidelity.attacks.threats import (
     THREATS,
-    AttackResult,
     ModelOutputs,
     as_template,
     check_list_length,
     check_threat,
     model_outputs,
-    paired_halves,
-    summarise,
 )
-from fidelity.data.tables import Observations
 from fidelity.metrics import user_scores
 from fidelity.recommenders import Recommender
-from fidelity.split import ProviderSplit
+from fidelity.split import ProviderSplit, paired_user_sets
 
 CLASSIFIERS = ("logistic", "gradient_boosting")
 
+MAX_TRAINING_ROWS = 60_000
+"""At most this many (shadow, group) rows train the attack classifier (a seeded random
+subset when a grouping into short pseudo-users gives more)."""
 
-def user_features(outputs: ModelOutputs, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
-    """Per-user feature matrix of a model's answers (users sorted, one row each).
+
+def user_features(outputs: ModelOutputs, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group feature matrix of a model's answers (groups sorted, one row each).
+
+    Parameters
+    ----------
+    outputs : ModelOutputs
+        The model's answers on every adversary observation.
+    groups : ndarray of int64
+        Group (user or pseudo-user) code of each observation.
 
     Returns
     -------
-    users : ndarray of int64
-    features : ndarray of float64, shape (n_users, n_features)
+    groups_unique : ndarray of int64
+    features : ndarray of float64, shape (n_groups, n_features)
     """
-    users, hit_rate = user_scores(outputs.hit, obs.user, how="mean")
-    _, count = user_scores(outputs.hit, obs.user, how="count")
+    users, hit_rate = user_scores(outputs.hit, groups, how="mean")
+    _, count = user_scores(outputs.hit, groups, how="count")
     cols = [hit_rate, hit_rate * count, np.log(count)]
     if outputs.rank is not None:
-        cols.append(user_scores(outputs.rank, obs.user, how="mean")[1])
+        cols.append(user_scores(outputs.rank, groups, how="mean")[1])
     if outputs.log_p is not None:
-        mean = user_scores(outputs.log_p, obs.user, how="mean")[1]
-        sq = user_scores(outputs.log_p**2, obs.user, how="mean")[1]
-        cols += [mean, np.sqrt(np.maximum(sq - mean**2, 0.0)), _segment_min(outputs.log_p, obs)]
+        mean = user_scores(outputs.log_p, groups, how="mean")[1]
+        sq = user_scores(outputs.log_p**2, groups, how="mean")[1]
+        cols += [mean, np.sqrt(np.maximum(sq - mean**2, 0.0)), _segment_min(outputs.log_p, groups)]
     if outputs.entropy is not None:
-        cols.append(user_scores(outputs.entropy, obs.user, how="mean")[1])
+        cols.append(user_scores(outputs.entropy, groups, how="mean")[1])
     return users, np.column_stack(cols)
 
 
-def _segment_min(values: np.ndarray, obs: Observations) -> np.ndarray:
-    users, inverse = np.unique(obs.user, return_inverse=True)
-    out = np.full(len(users), np.inf)
+def _segment_min(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    out = np.full(len(uniq), np.inf)
     np.minimum.at(out, inverse, values)
     return out
 
@@ -111,69 +122,61 @@ def standardise(features: np.ndarray) -> np.ndarray:
     return (features - features.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
-def shadow_features(
-    split: ProviderSplit,
-    fit_shadow: Callable[[np.ndarray, int], Recommender],
-    *,
-    n_shadows: int,
-    shadow_size: int | None,
-    threat: str,
-    k: int,
-    rng: np.random.Generator,
-    per_model: bool = True,
-    show_progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Features and membership labels of every (shadow, adversary user) pair.
+@dataclass(frozen=True, eq=False)
+class ShadowSignals(AttackSignals):
+    """Shadow models' and the target's answers on every adversary observation.
 
-    ``fit_shadow(in_users, j)`` returns shadow ``j`` fitted with ``in_users`` as members.
+    Scoring a grouping (users, or pseudo-users of at most N observations) builds the
+    per-group features of every shadow and of the target, fits the attack classifier on
+    the shadows' rows (a group is a shadow member when its user was in that shadow's
+    training set; at most :data:`MAX_TRAINING_ROWS` of them) and returns its member
+    probability for the target's groups.
     """
-    adv = split.adversary
-    sets = paired_halves(split.adversary_users, n_shadows, shadow_size, rng)
-    xs, ys = [], []
-    for j in tqdm(range(n_shadows), disable=not show_progress, desc="shadow models"):
-        shadow = fit_shadow(sets[j], j)
-        users, feats = user_features(model_outputs(shadow, adv, threat, k, entropy=True), adv)
-        xs.append(standardise(feats) if per_model else feats)
-        ys.append(np.isin(users, sets[j]))
-    return np.vstack(xs), np.concatenate(ys)
 
+    shadow_outputs: tuple[ModelOutputs, ...] = ()
+    shadow_inside: tuple[np.ndarray, ...] = ()  # per shadow: observation's user was in it
+    target_outputs: ModelOutputs | None = None
+    classifier: str = "logistic"
+    per_model: bool = True
+    classifier_seed: np.random.SeedSequence | None = None
 
-def classify_target(
-    split: ProviderSplit,
-    model: Any,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    *,
-    threat: str,
-    k: int,
-    classifier: str,
-    random_state: RandomStateLike,
-    per_model: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fit the attack classifier on shadow rows and score A's users on the target."""
-    adv = split.adversary
-    users, x_target = user_features(model_outputs(model, adv, threat, k, entropy=True), adv)
-    if per_model:
-        x_target = standardise(x_target)
-    clf = make_classifier(classifier, random_state).fit(x_train, y_train)
-    return users, clf.predict_proba(x_target)[:, 1]
+    def score_users(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Classifier member probability of each group (see the class docstring)."""
+        xs, ys = [], []
+        for outputs, inside in zip(self.shadow_outputs, self.shadow_inside, strict=True):
+            _, feats = user_features(outputs, groups)
+            xs.append(standardise(feats) if self.per_model else feats)
+            ys.append(user_scores(inside, groups, how="mean")[1] > 0.5)
+        users, x_target = user_features(self.target_outputs, groups)
+        if self.per_model:
+            x_target = standardise(x_target)
+        seed = np.random.SeedSequence(
+            self.classifier_seed.entropy, spawn_key=self.classifier_seed.spawn_key
+        )
+        x, y = np.vstack(xs), np.concatenate(ys)
+        if len(y) > MAX_TRAINING_ROWS:  # short pseudo-users: many rows, one classifier
+            rng = np.random.default_rng(seed.spawn(1)[0])
+            keep = np.sort(rng.choice(len(y), MAX_TRAINING_ROWS, replace=False))
+            x, y = x[keep], y[keep]
+        clf = make_classifier(self.classifier, seed).fit(x, y)
+        return users, clf.predict_proba(x_target)[:, 1]
 
 
 def check_shadow_options(
-    attack: str, threat: str, k: int, n_shadows: int, classifier: str, allowed: tuple[str, ...]
+    attack: str, threat: str, k: int, n_shadows: int, classifier: str
 ) -> tuple[str, int, int]:
     """Validated ``(threat, k, n_shadows)`` of a shadow-trained attack (shadow, mimic)."""
-    threat = check_threat(attack, threat, allowed)
+    threat = check_threat(attack, threat, THREATS)
     k = check_list_length(threat, k)
     n_shadows = check_positive_int("n_shadows", n_shadows, minimum=2)
     check_choice("classifier", classifier, CLASSIFIERS)
     return threat, k, n_shadows
 
 
-def attack_with_shadows(
+def shadow_signals(
     split: ProviderSplit,
     model: Any,
-    fit_shadow: Callable[[np.ndarray, int], Recommender],
+    fit_shadow: Callable[[np.ndarray, int], Recommender] | None,
     *,
     attack: str,
     threat: str,
@@ -183,49 +186,96 @@ def attack_with_shadows(
     classifier: str,
     per_model: bool,
     seeds: tuple[np.random.SeedSequence, np.random.SeedSequence, np.random.SeedSequence],
-    n_bootstrap: int,
     show_progress: bool,
     extra: dict[str, float],
-) -> AttackResult:
-    """Train the classifier on ``fit_shadow``'s shadows, score the target's users, summarise.
+    adversary_models: AdversaryModels | None = None,
+) -> ShadowSignals:
+    """Fit ``fit_shadow``'s shadows on paired user sets and query them and the target.
 
-    ``seeds`` are the shadow user sets', the classifier's and the bootstrap's seeds; the
-    result's user score is the classifier's member probability (shadow and mimic attacks).
+    ``seeds`` are the shadow user sets', the classifier's and the bootstrap's seeds
+    (shadow and mimic attacks). With ``adversary_models`` (models of the target's kind
+    already fitted on paired user sets of this split, e.g. the reference attack's), those
+    are the shadows and nothing is fitted.
     """
     set_seed, clf_seed, boot_seed = seeds
-    x, y = shadow_features(
-        split,
-        fit_shadow,
-        n_shadows=n_shadows,
-        shadow_size=shadow_size,
-        threat=threat,
-        k=k,
-        rng=np.random.default_rng(set_seed),
-        per_model=per_model,
-        show_progress=show_progress,
-    )
-    users, scores = classify_target(
-        split,
-        model,
-        x,
-        y,
-        threat=threat,
-        k=k,
-        classifier=classifier,
-        random_state=clf_seed,
-        per_model=per_model,
-    )
-    return summarise(
+    adv = split.adversary
+    outputs, inside = [], []
+    if adversary_models is not None:
+        bank = check_adversary_models(adversary_models, split)
+        for j in range(len(bank.models)):
+            outputs.append(bank.outputs(j, adv, threat, k, entropy=True))
+            inside.append(bank.inside[j])
+        extra = {**extra, "n_shadows": len(bank.models)}
+    else:
+        sets = paired_user_sets(
+            split.adversary_users, n_shadows, shadow_size, np.random.default_rng(set_seed)
+        )
+        for j in tqdm(range(n_shadows), disable=not show_progress, desc="shadow models"):
+            shadow = fit_shadow(sets[j], j)
+            outputs.append(model_outputs(shadow, adv, threat, k, entropy=True))
+            inside.append(np.isin(adv.user, sets[j]))
+    return ShadowSignals(
         attack=attack,
         threat=threat,
         k=k,
         user_score=f"{classifier}_probability",
-        split=split,
-        users=users,
-        scores=scores,
-        n_bootstrap=n_bootstrap,
-        random_state=boot_seed,
+        observation_scores=None,
+        bootstrap_seed=boot_seed,
         extra=extra,
+        shadow_outputs=tuple(outputs),
+        shadow_inside=tuple(inside),
+        target_outputs=model_outputs(model, adv, threat, k, entropy=True),
+        classifier=classifier,
+        per_model=per_model,
+        classifier_seed=clf_seed,
+    )
+
+
+def prepare_shadow(
+    split: ProviderSplit,
+    model: Any,
+    *,
+    recommender: str | Recommender,
+    recommender_params: dict[str, Any] | None = None,
+    threat: str = "label",
+    k: int = 10,
+    n_shadows: int = 4,
+    shadow_size: int | None = None,
+    classifier: str = "logistic",
+    per_model: bool = True,
+    adversary_models: AdversaryModels | None = None,
+    random_state: RandomStateLike = None,
+    show_progress: bool = False,
+) -> ShadowSignals:
+    """The shadow attack's signals (see :func:`shadow_attack`).
+
+    ``adversary_models`` (optional): models of the target's kind already fitted on paired
+    halves of this split's adversary users (e.g. the reference attack's) serve as the
+    shadows.
+    """
+    threat, k, n_shadows = check_shadow_options("shadow", threat, k, n_shadows, classifier)
+    template = as_template(recommender, recommender_params)
+    set_seed, clf_seed, boot_seed, *seeds = seed_sequence(random_state).spawn(3 + n_shadows)
+    adv = split.adversary
+
+    def fit_shadow(in_users: np.ndarray, j: int) -> Recommender:
+        return seed_model(clone(template), seeds[j]).fit(adv.select_users(in_users))
+
+    return shadow_signals(
+        split,
+        model,
+        fit_shadow,
+        attack="shadow",
+        threat=threat,
+        k=k,
+        n_shadows=n_shadows,
+        shadow_size=shadow_size,
+        classifier=classifier,
+        per_model=per_model,
+        seeds=(set_seed, clf_seed, boot_seed),
+        show_progress=show_progress,
+        extra={"n_shadows": n_shadows},
+        adversary_models=adversary_models,
     )
 
 
@@ -278,35 +328,56 @@ def shadow_attack(
         ``attack="shadow"``, user score = the classifier's member probability; the
         observation-level rates are NaN (the attack scores users only).
     """
-    threat, k, n_shadows = check_shadow_options(
-        "shadow", threat, k, n_shadows, classifier, shadow_attack.threats
-    )
-    template = as_template(recommender, recommender_params)
-    set_seed, clf_seed, boot_seed, *seeds = seed_sequence(random_state).spawn(3 + n_shadows)
-    adv = split.adversary
-
-    def fit_shadow(in_users: np.ndarray, j: int) -> Recommender:
-        return seed_model(clone(template), seeds[j]).fit(adv.select_users(in_users))
-
-    return attack_with_shadows(
+    signals = prepare_shadow(
         split,
         model,
-        fit_shadow,
-        attack="shadow",
+        recommender=recommender,
+        recommender_params=recommender_params,
         threat=threat,
         k=k,
         n_shadows=n_shadows,
         shadow_size=shadow_size,
         classifier=classifier,
         per_model=per_model,
-        seeds=(set_seed, clf_seed, boot_seed),
-        n_bootstrap=n_bootstrap,
+        random_state=random_state,
         show_progress=show_progress,
-        extra={"n_shadows": n_shadows},
     )
+    return summarise(signals, split, n_bootstrap=n_bootstrap)
 
 
-shadow_attack.threats = THREATS  # type: ignore[attr-defined]
-shadow_attack.requires = "label"  # type: ignore[attr-defined]
+SHADOW_OPTIONS = (
+    AttackOption("n_shadows", int, "shadow models S (>= 2)", flag="--shadows"),
+    AttackOption("shadow_size", int, "users per shadow model (default: half)"),
+    AttackOption("classifier", str, "attack classifier", choices=CLASSIFIERS),
+    AttackOption("per_model", bool, "standardise features within each model", cli=False),
+)
+"""Options shared by the attacks trained on shadow models (shadow, mimic)."""
 
-__all__ = ["CLASSIFIERS", "make_classifier", "shadow_attack", "user_features"]
+SPEC = register_attack(
+    AttackSpec(
+        name="shadow",
+        prepare=prepare_shadow,
+        threats=THREATS,
+        options=(
+            *SHADOW_OPTIONS,
+            AttackOption(
+                "adversary_models",
+                AdversaryModels,
+                "shadows already fitted on this split (Python only)",
+                cli=False,
+            ),
+        ),
+        trains_like_target=True,
+        description="shadow models of the target's kind and a member/non-member classifier",
+    ),
+    replace=True,
+)
+
+__all__ = [
+    "CLASSIFIERS",
+    "ShadowSignals",
+    "make_classifier",
+    "prepare_shadow",
+    "shadow_attack",
+    "user_features",
+]

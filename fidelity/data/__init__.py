@@ -10,8 +10,8 @@ from fidelity.data.loaders import (
     load_mssd,
     load_sessions,
 )
-from fidelity.data.stats import CalibrationStats, calibration_stats
-from fidelity.data.synthetic import make_sessions
+from fidelity.data.stats import CalibrationStats, calibration_stats, row_identifying_timing
+from fidelity.data.synthetic import calibration_table, make_sessions
 from fidelity.data.synthetic_mssd import write_mssd_parquet
 from fidelity.data.tables import Observations, Sessions
 
@@ -24,11 +24,13 @@ __all__ = [
     "Observations",
     "Sessions",
     "calibration_stats",
+    "calibration_table",
     "keep_top_items",
     "load_interactions",
     "load_mssd",
     "load_sessions",
     "make_sessions",
     "paper_filter",
+    "row_identifying_timing",
     "write_mssd_parquet",
 ]

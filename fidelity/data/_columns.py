@@ -123,6 +123,49 @@ def _session_users(
     return session_user, user_ids
 
 
+#: Units of a numeric epoch time column (those of :func:`pandas.to_datetime`).
+TIME_UNITS = ("D", "h", "m", "s", "ms", "us", "ns")
+_FINER = {"D": "h", "h": "m", "m": "s", "s": "ms", "ms": "us", "us": "ns"}
+_COARSER = {v: k for k, v in _FINER.items()}
+#: Epoch times at or after this are taken for a wrong ``time_unit`` (ms read as s, ...).
+_LATEST = pd.Timestamp("2200-01-01", tz="UTC")
+
+
+def _largest(values: pd.Series) -> str:
+    top = values.max()
+    return f"{top.item() if hasattr(top, 'item') else top!r}"
+
+
+def _epoch_stamps(values: pd.Series, column: str, time_unit: str) -> pd.Series:
+    if time_unit not in TIME_UNITS:
+        raise ValueError(
+            f"time_unit must be one of {TIME_UNITS!r} or None (plain numbers); got {time_unit!r}"
+        )
+    try:
+        stamps = pd.to_datetime(values, unit=time_unit, utc=True)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError):
+        finer = _FINER.get(time_unit)
+        hint = f"; are they in {finer} (time_unit={finer!r})?" if finer else ""
+        raise ValueError(
+            f"time_col={column!r}: epoch times up to {_largest(values)} are out of range in "
+            f"time_unit={time_unit!r} (beyond year 2262){hint}"
+        ) from None
+    finer = _FINER.get(time_unit)
+    if len(stamps) and stamps.max() >= _LATEST:
+        hint = f"; are they in {finer} (time_unit={finer!r})?" if finer else ""
+        raise ValueError(
+            f"time_col={column!r}: with time_unit={time_unit!r} the latest time "
+            f"({_largest(values)}) falls in the year {stamps.max().year}{hint}"
+        )
+    coarser = _COARSER.get(time_unit) if time_unit in ("ms", "us", "ns") else None
+    if coarser and len(stamps) and stamps.max() < pd.Timestamp("1970-02-01", tz="UTC"):
+        warn(
+            f"time_col={column!r}: with time_unit={time_unit!r} every time falls in January "
+            f"1970 (largest {_largest(values)}); are they in {coarser} (time_unit={coarser!r})?"
+        )
+    return stamps
+
+
 def _times(
     values: pd.Series, column: str, time_unit: str | None
 ) -> tuple[np.ndarray, pd.Series | None]:
@@ -132,20 +175,31 @@ def _times(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         if time_unit is None:
             return values.to_numpy(dtype=np.float64), None
-        stamps = pd.to_datetime(values, unit=time_unit, utc=True)
+        stamps = _epoch_stamps(values, column, time_unit)
     elif pd.api.types.is_datetime64_any_dtype(values):
         stamps = values
     else:
         try:
             stamps = pd.to_datetime(values)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise ValueError(
                 f"time_col={column!r} must hold numbers (epoch time in time_unit) or "
-                f"date-times; cannot parse it ({exc})"
+                f"date-times; cannot parse it ({str(exc).splitlines()[0] if str(exc) else exc})"
             ) from None
     epoch = pd.Timestamp(0, tz=stamps.dt.tz)
     seconds = ((stamps - epoch) / pd.Timedelta(1, "s")).to_numpy(dtype=np.float64)
     return seconds, stamps
+
+
+def _warn_duplicates(frame: pd.DataFrame, columns: list[str], what: str, loader: str) -> None:
+    """Warn (with the count) about rows that repeat ``columns`` of an earlier row; kept."""
+    n = int(frame.duplicated(subset=columns).sum())
+    if n:
+        warn(
+            f"{loader}: {n} row(s) repeat the {what} ({', '.join(map(repr, columns))}) of an "
+            "earlier row; kept as they are: drop duplicates first if the data hold some "
+            "(a file read twice?)"
+        )
 
 
 def _gap_seconds(session_gap: object, calendar: bool) -> float | None:

@@ -205,8 +205,8 @@ def keep_top_items(sessions: Sessions, n_items: int, *, split_sessions: bool = T
     On the MSSD aidl sample (193,693 plays, 10,000 sessions) with ``n_items=229``, the
     kept songs carry 151,534 plays. ``split_sessions=True`` gives 129,116 observations
     (original transitions between two kept songs); ``split_sessions=False`` gives the
-    141,644 transitions over 9,812 sessions of the plain-pandas calibration count, 12,528 of which bridge
-    removed plays.
+    141,644 transitions over 9,812 sessions of the plain-pandas calibration count, 12,528
+    of which bridge removed plays.
     """
     n_items = check_positive_int("n_items", n_items)
     counts = np.bincount(sessions.item, minlength=sessions.n_items)

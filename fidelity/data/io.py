@@ -22,13 +22,17 @@ from __future__ import annotations
 import bz2
 import glob
 import gzip
+import hashlib
 import lzma
 import os
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from fidelity._validation import warn
 
 PathLike = str | os.PathLike
 
@@ -39,6 +43,9 @@ _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _SEP_CANDIDATES = ("::", "\t", ",", ";", "|")
 _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 65536
+#: Errors of a corrupt or truncated compressed file, whichever library reads it.
+_DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
+_HEADER_CHECK_ROWS = 10_000
 
 
 def _natural_key(path: Path) -> list[object]:
@@ -111,7 +118,7 @@ def _head_bytes(path: Path, comp: str | None) -> bytes:
     try:
         with _OPENERS[comp](path, "rb") as fh:
             return fh.read(_SNIFF_BYTES)
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except _DECOMPRESSION_ERRORS as exc:
         raise ValueError(f"{path}: cannot decompress the {comp} file ({exc})") from None
 
 
@@ -212,14 +219,69 @@ def table_columns(
     return [str(c) for c in head.columns]
 
 
+def positional_names(path: PathLike, *, sep: str | None = None) -> list[str]:
+    """Names ``"0"``, ``"1"``, ... for the columns of a text table without a header row.
+
+    The number of columns is that of the first line of the first file ``path`` names.
+    """
+    first = resolve_files(path)[0]
+    if file_format(first) != "text":
+        raise ValueError(f"{first}: a Parquet file always has column names; drop --no-header")
+    kwargs = _text_kwargs(first, sep, None)
+    try:
+        head = pd.read_csv(first, nrows=1, header=None, **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, *_DECOMPRESSION_ERRORS) as exc:
+        raise ValueError(f"{first}: cannot parse the first row as a text table ({exc})") from None
+    return [str(i) for i in range(head.shape[1])]
+
+
 def _missing_columns_message(path: Path, missing: list[str], found: list[str]) -> str:
     msg = f"{path}: column(s) {missing!r} not found; columns found: {found!r}"
     if found and all(re.fullmatch(r"-?[\d.eE+]+", c) for c in found):
         msg += (
-            " (the first row looks like data, not a header: pass names=[...] to give the "
-            "column names of a file without header, e.g. MOVIELENS_100K_NAMES for u.data)"
+            " (the first row looks like data, not a header: pass names=[...] (--names) to "
+            "name the columns of a file without header, e.g. MOVIELENS_100K_NAMES for u.data)"
         )
     return msg
+
+
+def _looks_numeric(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values.astype("string").str.strip(), errors="coerce").notna()
+
+
+def _check_no_header_row(frame: pd.DataFrame, path: Path, names: Sequence[str]) -> None:
+    """Raise when the first data row of a file read without header looks like a header.
+
+    Two signs: the first row's values are the column names given, or a column holds
+    numbers in every row but the first, whose value is not a number.
+    """
+    if len(frame) == 0:
+        return
+    first = [str(v).strip() for v in frame.iloc[0].tolist()]
+    wanted = {str(n).strip().lower() for n in names}
+    rest = frame.iloc[1 : 1 + _HEADER_CHECK_ROWS]
+    by_name, numeric_below = [], []
+    for col in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            continue  # the first row parsed as a number too
+        value = str(frame[col].iloc[0]).strip()
+        if _looks_numeric(frame[col].iloc[:1]).iloc[0]:
+            continue
+        if value.lower() in wanted:
+            by_name.append(value)
+        elif len(rest) and _looks_numeric(rest[col]).all():
+            numeric_below.append(str(col))
+    if by_name or numeric_below:
+        why = (
+            f"its values {by_name!r} are column names"
+            if by_name
+            else f"column(s) {numeric_below!r} hold numbers below it"
+        )
+        raise ValueError(
+            f"{path}: the first row {first!r} looks like a header ({why}), but the file was "
+            "read as having none (names=..., --names or --no-header); leave those out to "
+            "use the header row, or remove the row"
+        )
 
 
 def _read_one(
@@ -235,9 +297,38 @@ def _read_one(
         except Exception as exc:
             raise ValueError(f"{path}: cannot read the Parquet file ({exc})") from None
     try:
-        return pd.read_csv(path, usecols=columns, **_text_kwargs(path, sep, names))
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
+        frame = pd.read_csv(path, usecols=columns, **_text_kwargs(path, sep, names))
+    except (pd.errors.ParserError, UnicodeDecodeError, *_DECOMPRESSION_ERRORS) as exc:
         raise ValueError(f"{path}: cannot parse as a text table ({exc})") from None
+    if names is not None:
+        _check_no_header_row(frame, path, names)
+    return frame
+
+
+def _warn_identical_files(files: list[Path]) -> None:
+    """Warn about files of a directory or glob with identical content (given twice?)."""
+    if len(files) < 2:
+        return
+    by_size: dict[int, list[Path]] = {}
+    for f in files:
+        by_size.setdefault(f.stat().st_size, []).append(f)
+    seen: dict[str, Path] = {}
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        for f in group:
+            h = hashlib.blake2b(digest_size=16)
+            with open(f, "rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(block)
+            digest = h.hexdigest()
+            if digest in seen:
+                warn(
+                    f"{f} has the same content as {seen[digest]}: its rows are read twice; "
+                    "remove one of the files if it was copied by mistake"
+                )
+            else:
+                seen[digest] = f
 
 
 def _read_table(
@@ -276,6 +367,7 @@ def _read_table(
         columns, files with different columns, unparsable text.
     """
     files = resolve_files(path)
+    _warn_identical_files(files)
     wanted = None if columns is None else list(dict.fromkeys(columns))
     frames = []
     first_cols: list[str] | None = None

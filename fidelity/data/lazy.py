@@ -30,7 +30,7 @@ key), ``item_id`` (original id), ``user_id`` (only with a user column), ``run`` 
 :func:`~fidelity.data.lazy_filters.lazy_keep_top_items`), ``_session`` (a partition-local
 int64 session code) and the timing columns (float32).
 
-Dask is an optional dependency (``pip install 'fidelity[dask]'``).
+Dask is an optional dependency (``pip install 'fidelity-leakage[dask]'``).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fidelity._dask import compute, dask_dataframe, delayed, tree_reduce
 from fidelity.data._columns import _check_ids, _check_names, _codes
 from fidelity.data._partition_reader import _PartitionReader
 from fidelity.data.io import PathLike, _read_one, file_format, resolve_files
@@ -57,16 +58,6 @@ BASE_COLUMNS = ("session_id", "position", "item_id", "run", "_session")
 SESSION_VOCABULARIES = ("full", "present")
 
 
-def _dask_dataframe():
-    try:
-        import dask.dataframe as dd
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "lazy (partitioned) data need dask; install it with: pip install 'fidelity[dask]'"
-        ) from err
-    return dd
-
-
 # ------------------------------------------------------------------ the lazy table
 @dataclass(frozen=True, eq=False)
 class LazySessions:
@@ -74,7 +65,7 @@ class LazySessions:
 
     Build it with :func:`scan_mssd` or :func:`scan_sessions`; filter it with
     :func:`~fidelity.data.lazy_filters.lazy_paper_filter`; measure it with
-    :func:`fidelity.distributed.partitioned_mutual_information`; bring a small result into
+    :func:`fidelity.partitioned.partitioned_mutual_information`; bring a small result into
     memory with :meth:`to_sessions`.
 
     Attributes
@@ -132,17 +123,15 @@ class LazySessions:
         """The item vocabulary: ``item_ids`` when fixed, else the sorted distinct ids (a pass)."""
         if self.item_ids is not None:
             return self.item_ids
-        uniq = _compute(self._distinct_items(), scheduler=scheduler)
+        uniq = compute(self._distinct_items(), scheduler=scheduler)
         return _codes(uniq["item_id"].reset_index(drop=True))[1]
 
     def _distinct_items(self) -> Any:
         """Delayed distinct item ids; reads only the item column when unfiltered."""
         if self.frame is not self.origin or not self.files:
             return _distinct(self.frame, ["item_id"])
-        import dask
-
-        parts = [dask.delayed(_file_items)(self.reader, f) for f in self.files]
-        return _tree(parts, _drop_duplicates)
+        parts = [delayed(_file_items)(self.reader, f) for f in self.files]
+        return tree_reduce(parts, _drop_duplicates)
 
     def check_whole_sessions(self, *, scheduler: Any = None) -> None:
         """Check that no session id occurs in two partitions (8 bytes per session).
@@ -152,11 +141,9 @@ class LazySessions:
         ValueError
             When sessions span partitions, with their number and an example id.
         """
-        import dask
-
         parts = self.origin.to_delayed()
-        hashed = [dask.delayed(_session_hashes)(p) for p in parts]
-        hashes = _compute(dask.delayed(np.concatenate)(hashed), scheduler=scheduler)
+        hashed = [delayed(_session_hashes)(p) for p in parts]
+        hashes = compute(delayed(np.concatenate)(hashed), scheduler=scheduler)
         _, counts = np.unique(hashes, return_counts=True)
         n_bad = int((counts > 1).sum())
         if n_bad:
@@ -190,16 +177,14 @@ class LazySessions:
                 f"session_vocabulary must be one of {SESSION_VOCABULARIES}; "
                 f"got {session_vocabulary!r}"
             )
-        import dask
-
-        wanted = [dask.delayed(pd.concat)(self.frame.to_delayed(), ignore_index=True)]
+        wanted = [delayed(pd.concat)(self.frame.to_delayed(), ignore_index=True)]
         need_items = self.item_ids is None
         if need_items:
             wanted.append(self._distinct_items())
         full = session_vocabulary == "full"
         if full:
             wanted.append(_distinct(self.origin, ["session_id"] + ["user_id"] * self.has_users))
-        results = _compute(wanted, scheduler=scheduler)
+        results = compute(wanted, scheduler=scheduler)
         frame = results[0]
         if need_items:
             item_ids = _codes(results[1]["item_id"].reset_index(drop=True))[1]
@@ -215,22 +200,8 @@ def _drop_duplicates(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _distinct(frame: Any, columns: list[str], split_every: int = 8) -> Any:
     """Distinct rows of ``frame[columns]`` by a tree of per-partition reductions."""
-    import dask
-
-    parts = [dask.delayed(_drop_duplicates)([p]) for p in frame[columns].to_delayed()]
-    return _tree(parts, _drop_duplicates, split_every)
-
-
-def _tree(parts: list[Any], combine: Any, split_every: int = 8) -> Any:
-    """Reduce delayed ``parts`` with ``combine(list)`` in a tree of fan-in ``split_every``."""
-    import dask
-
-    while len(parts) > 1:
-        parts = [
-            dask.delayed(combine)(parts[i : i + split_every])
-            for i in range(0, len(parts), split_every)
-        ]
-    return parts[0]
+    parts = [delayed(_drop_duplicates)([p]) for p in frame[columns].to_delayed()]
+    return tree_reduce(parts, _drop_duplicates, split_every=split_every)
 
 
 def _file_items(reader: _PartitionReader, path: Any) -> pd.DataFrame:
@@ -358,32 +329,8 @@ def partition_observations(
 
 
 # ------------------------------------------------------------------ scanning
-def _compute(obj: Any, *, scheduler: Any = None) -> Any:
-    """Compute a Dask collection (or list of them) on ``scheduler`` or Dask's default.
-
-    A client opened here for an address is closed again before returning (a client left
-    open keeps reconnecting in the background after its cluster is gone).
-    """
-    import dask
-
-    if scheduler is None:
-        if isinstance(obj, list):
-            return list(dask.compute(*obj))
-        return dask.compute(obj)[0]
-    from fidelity.distributed import get_client
-
-    client, owned = get_client(scheduler)
-    try:
-        if isinstance(obj, list):
-            return client.gather(client.compute(obj))
-        return client.compute(obj).result()
-    finally:
-        if owned:
-            client.close()
-
-
 def _scan(path: PathLike, reader: _PartitionReader, timing_cols: tuple[str, ...], has_users: bool):
-    dd = _dask_dataframe()
+    dd = dask_dataframe()
     files = resolve_files(path)
     meta = reader(files[0], nrows=64).iloc[:0]
     frame = dd.from_map(reader, files, meta=meta, enforce_metadata=False, label="fidelity-scan")

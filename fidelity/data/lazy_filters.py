@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fidelity._dask import compute, delayed, tree_reduce
 from fidelity._validation import check_positive_int, logger, warn
 from fidelity.data.filters import (
     _check_session_steps,
@@ -33,7 +34,7 @@ from fidelity.data.filters import (
     _require_timing,
     _step_names,
 )
-from fidelity.data.lazy import LazySessions, _compute
+from fidelity.data.lazy import LazySessions
 
 __all__ = ["lazy_keep_top_items", "lazy_paper_filter"]
 
@@ -85,14 +86,6 @@ def _sum_stats(parts: list[tuple[np.ndarray | None, pd.Series]]) -> tuple[Any, p
     return total, counts
 
 
-def _tree_sum(parts: list[Any]) -> Any:
-    import dask
-
-    while len(parts) > 1:
-        parts = [dask.delayed(_sum_stats)(parts[i : i + 8]) for i in range(0, len(parts), 8)]
-    return dask.delayed(_sum_stats)(parts)
-
-
 def _top_partition(pdf: pd.DataFrame, top: np.ndarray, split_sessions: bool) -> pd.DataFrame:
     keep = pdf["item_id"].isin(top).to_numpy()
     if not split_sessions:
@@ -142,12 +135,10 @@ def lazy_keep_top_items(
         raise TypeError(f"lazy must be a LazySessions; got {type(lazy).__name__}")
     if lazy.item_ids is not None or lazy.split:
         raise ValueError("lazy_keep_top_items: the songs were already filtered; apply it once")
-    import dask
-
     frame = lazy.frame
     args = () if _session_steps is None else _session_steps
-    parts = [dask.delayed(_stats_partition)(p, *args) for p in frame.to_delayed()]
-    steps, counts = _compute(_tree_sum(parts), scheduler=scheduler)
+    parts = [delayed(_stats_partition)(p, *args) for p in frame.to_delayed()]
+    steps, counts = compute(tree_reduce(parts, _sum_stats), scheduler=scheduler)
     if _session_steps is not None:
         _report_steps(steps, _session_steps, _contexts)
         frame = frame.map_partitions(_steps_partition, *_session_steps, meta=frame._meta)

@@ -31,8 +31,10 @@ from fidelity.data._columns import (
     _session_users,
     _times,
     _timing_matrix,
+    _warn_duplicates,
 )
 from fidelity.data.io import PathLike, _read_table
+from fidelity.data.stats import warn_row_identifying_timing
 from fidelity.data.tables import TIMING_DTYPE, Sessions
 
 __all__ = [
@@ -193,7 +195,7 @@ def load_mssd(
         else:
             timing[:, j] = _numeric(frame[col], col)[order]
     logger.info("load_mssd: %d plays in %d sessions from %s", len(order), len(session_ids), path)
-    return Sessions.from_codes(
+    sessions = Sessions.from_codes(
         s_sorted,
         item[order],
         timing,
@@ -203,6 +205,8 @@ def load_mssd(
         session_ids=session_ids,
         user_ids=session_ids,
     )
+    warn_row_identifying_timing(sessions, "load_mssd")
+    return sessions
 
 
 def load_sessions(
@@ -246,6 +250,14 @@ def load_sessions(
     ------
     FileNotFoundError, ValueError
         As :func:`load_mssd`; also when a session has plays of several users.
+
+    Warns
+    -----
+    FidelityWarning
+        With ``order_col``, when plays repeat an earlier play in every column read (same
+        session, order, item, ...; the count; they are kept). Ties on the order with other
+        values are not duplicates, and without ``order_col`` a repeated play cannot be told
+        from a song played twice.
     """
     timing_cols = _check_names("timing_cols", timing_cols)
     base = [session_col, item_col] + [c for c in (order_col, user_col) if c is not None]
@@ -257,6 +269,7 @@ def load_sessions(
         order = np.argsort(session, kind="stable")
     else:
         _check_ids(frame[order_col], order_col, "order_col")
+        _warn_duplicates(frame, list(frame.columns), "values of every column", "load_sessions")
         try:
             key = pd.factorize(frame[order_col], sort=True)[0]  # rank of the order value
         except TypeError:
@@ -270,7 +283,7 @@ def load_sessions(
     logger.info(
         "load_sessions: %d plays in %d sessions from %s", len(order), len(session_ids), path
     )
-    return Sessions.from_codes(
+    sessions = Sessions.from_codes(
         session[order],
         item[order],
         _timing_matrix(frame, timing_cols, order),
@@ -280,6 +293,8 @@ def load_sessions(
         session_ids=session_ids,
         user_ids=session_ids if user_ids is None else user_ids,
     )
+    warn_row_identifying_timing(sessions, "load_sessions")
+    return sessions
 
 
 def load_interactions(
@@ -293,6 +308,8 @@ def load_interactions(
     names: Sequence[str] | None = None,
     time_unit: str | None = "s",
     timing_cols: Sequence[str] = (),
+    time_since_previous: bool = False,
+    hour_of_day: bool = False,
 ) -> Sessions:
     """Load timestamped user-item events and order them by time per user.
 
@@ -318,31 +335,65 @@ def load_interactions(
         Unit of a numeric time column counted from the Unix epoch (``"s"``, ``"ms"``,
         ...). None treats numbers as plain, unit-less times (no calendar: no hour of day).
     timing_cols : sequence of str, default ()
-        Extra numeric columns (e.g. a rating) appended to the timing features.
+        Numeric columns of the file (e.g. a rating) kept as timing features.
+    time_since_previous : bool, default False
+        Derive the feature ``time_since_previous``: seconds since the previous event of
+        the same session (float32, 0 for a session's first event; in the time column's
+        own units when ``time_unit=None``).
+    hour_of_day : bool, default False
+        Derive the feature ``hour_of_day`` (0..23, in the time's own zone; UTC for epoch
+        numbers). Needs a calendar time (not ``time_unit=None``).
 
     Returns
     -------
     Sessions
-        Events ordered by (user, time), ties in file order. Timing features:
-        ``time_since_previous`` (seconds since the previous event of the same session,
-        float32, 0 for a session's first event) and, when the time is a calendar time,
-        ``hour_of_day`` (0..23, in the time's own zone; UTC for epoch numbers), then
-        ``timing_cols``. Without ``session_gap`` session codes equal user codes and
-        ``session_ids`` are the user ids; with it, session codes are numbered by (user, time)
-        and the id of the k-th session (k from 0) of user ``u`` is the string ``"u#k"``.
-        ``session_user`` maps each session to its user.
+        Events ordered by (user, time), ties in file order. Timing features, in this
+        order: ``time_since_previous`` and ``hour_of_day`` when asked for, then
+        ``timing_cols`` (none by default). Without ``session_gap`` session codes equal
+        user codes and ``session_ids`` are the user ids; with it, session codes are
+        numbered by (user, time) and the id of the k-th session (k from 0) of user ``u``
+        is the string ``"u#k"``. ``session_user`` maps each session to its user.
 
     Raises
     ------
     FileNotFoundError, ValueError
-        As :func:`load_mssd`; also when times are missing or unparsable.
+        As :func:`load_mssd`; also when times are missing or unparsable,
+        ``hour_of_day=True`` with ``time_unit=None``, or when epoch times fall after the
+        year 2200 in ``time_unit`` (milliseconds read as seconds).
+
+    Warns
+    -----
+    FidelityWarning
+        When events repeat the (user, item, time) of an earlier event (the count; they are
+        kept), or when every epoch time in ms/us/ns falls in January 1970 (seconds read
+        as milliseconds).
+
+    Notes
+    -----
+    The derived features are off by default because a time lets a model recognise the
+    very rows (or users) it was trained on. On MovieLens 100K (one session per user,
+    shared mode, overlap 0.5, target 200 users, random forest with 20 trees, seed 0) the
+    match attack's user-level AUC is 0.943 without them and 1.000 with
+    ``time_since_previous``, with ``hour_of_day`` or with both. A
+    :class:`~fidelity.FidelityWarning` names a continuous timing feature that singles
+    out rows (:func:`~fidelity.data.stats.row_identifying_timing`; here
+    ``time_since_previous``, 25 % of the ratings). A categorical one such as the hour
+    can still be a per-user habit that a model memorises: that is not detected.
     """
     timing_cols = _check_names("timing_cols", timing_cols)
+    for name, flag in (("time_since_previous", time_since_previous), ("hour_of_day", hour_of_day)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False; got {flag!r}")
     cols = [user_col, item_col, time_col, *timing_cols]
     frame = _read_table(path, columns=cols, sep=sep, names=names)
     _check_ids(frame[user_col], user_col, "user_col")
     _check_ids(frame[item_col], item_col, "item_col")
+    _warn_duplicates(frame, [user_col, item_col, time_col], "user, item, time", "load_interactions")
     seconds, stamps = _times(frame[time_col], time_col, time_unit)
+    if hour_of_day and stamps is None:
+        raise ValueError(
+            "hour_of_day=True needs a calendar time; got time_unit=None (plain numbers)"
+        )
     gap = _gap_seconds(session_gap, calendar=stamps is not None)
     user, user_ids = _codes(frame[user_col])
     item, item_ids = _codes(frame[item_col])
@@ -364,9 +415,11 @@ def load_interactions(
         session_ids = (
             pd.Series(user_ids[session_user]).astype(str) + "#" + pd.Series(k).astype(str)
         ).to_numpy(dtype=object)
-    names_out = ["time_since_previous"]
-    columns = [delta.astype(TIMING_DTYPE)]
-    if stamps is not None:
+    names_out, columns = [], []
+    if time_since_previous:
+        names_out.append("time_since_previous")
+        columns.append(delta.astype(TIMING_DTYPE))
+    if hour_of_day:
         names_out.append("hour_of_day")
         columns.append(stamps.dt.hour.to_numpy(dtype=np.float64)[order].astype(TIMING_DTYPE))
     timing = np.empty((n, len(names_out) + len(timing_cols)), dtype=TIMING_DTYPE)
@@ -380,7 +433,7 @@ def load_interactions(
         len(session_user),
         path,
     )
-    return Sessions.from_codes(
+    sessions = Sessions.from_codes(
         session,
         item[order],
         timing,
@@ -390,3 +443,5 @@ def load_interactions(
         session_ids=session_ids,
         user_ids=user_ids,
     )
+    warn_row_identifying_timing(sessions, "load_interactions")
+    return sessions

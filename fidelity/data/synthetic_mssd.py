@@ -54,7 +54,16 @@ def _partition_table(index: int, n: int, seed: np.random.SeedSequence, tracks, n
     import pyarrow as pa
 
     play_seed, column_seed = seed.spawn(2)
-    s = make_sessions(n, _MAX_LENGTH, n_items, random_state=play_seed)
+    # whole sessions of 20 plays (cut below to MSSD lengths) with an hour of day per session
+    s = make_sessions(
+        n,
+        _MAX_LENGTH,
+        n_items,
+        outside_share=0.0,
+        full_session_share=1.0,
+        hour_of_day="session",
+        random_state=play_seed,
+    )
     rng = np.random.default_rng(column_seed)
     length = np.where(
         rng.random(n) < _FULL_LENGTH_SHARE,
@@ -135,9 +144,11 @@ def write_mssd_parquet(
     (the synthetic ``skip``), ``not_skipped`` its negation; the three pause flags from the
     synthetic ``pause`` (30 % of pauses long); seek counts (Poisson), ``context_switch``
     (2 % of later plays); per session ``hist_user_behavior_is_shuffle``, ``premium``,
-    ``date`` (2018-07-15 to 2018-09-18) and ``context_type``; ``hour_of_day`` from the
-    synthetic timing; reasons from :data:`~fidelity.data.loaders.MSSD_CATEGORIES`
-    (``fwdbtn``/``backbtn`` after a skip, ``trackdone`` otherwise).
+    ``date`` (2018-07-15 to 2018-09-18) and ``context_type``; ``hour_of_day`` from
+    ``make_sessions(hour_of_day="session")`` (a uniform start hour per session: as
+    session-constant as in the real log, so a model can recognise sessions by it);
+    reasons from :data:`~fidelity.data.loaders.MSSD_CATEGORIES` (``fwdbtn``/``backbtn``
+    after a skip, ``trackdone`` otherwise).
 
     Parameters
     ----------

@@ -16,8 +16,10 @@ configuration); mixing them silently is refused with a ``ValueError``.
 
 from fidelity.plots.attacks import plot_attack_comparison
 from fidelity.plots.curves import plot_mi_estimate, plot_roc, plot_tradeoff
+from fidelity.plots.risk import plot_user_risk, plot_user_risk_panels
 from fidelity.plots.safe_session import plot_safe_session_curve
 from fidelity.plots.saving import figure_bytes, save_figure
+from fidelity.plots.session_curve import plot_session_curve
 from fidelity.plots.sweep import paper_figures, plot_fp_rate, plot_mi, plot_tp_rate
 
 __all__ = [
@@ -29,7 +31,10 @@ __all__ = [
     "plot_mi_estimate",
     "plot_roc",
     "plot_safe_session_curve",
+    "plot_session_curve",
     "plot_tp_rate",
     "plot_tradeoff",
+    "plot_user_risk",
+    "plot_user_risk_panels",
     "save_figure",
 ]

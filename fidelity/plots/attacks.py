@@ -25,7 +25,7 @@ def plot_attack_comparison(
     Parameters
     ----------
     table : pandas.DataFrame
-        Output of :func:`fidelity.attacks.evaluation.compare_attacks` (columns ``attack``,
+        Output of :func:`fidelity.evaluation.compare_attacks` (columns ``attack``,
         ``threat``, ``target_size``, ``metric`` and, when present, ``<metric>_ci_low`` /
         ``<metric>_ci_high``).
     metric : str, default "auc"

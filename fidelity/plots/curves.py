@@ -110,6 +110,7 @@ def plot_roc(
 # --------------------------------------------------------------------------- MI estimates
 _EST_FIELDS = {
     "mi": "mi",
+    "plugin": "mi_plugin",
     "ci_low": "mi_ci_low",
     "ci_high": "mi_ci_high",
     "null_mean": "mi_null_mean",
@@ -211,16 +212,23 @@ def plot_mi_estimate(
         ax.bar(x, 4 * sd, bottom=df["null_mean"] - 2 * sd, width=0.5, color="0.75", alpha=0.6)
         ax.hlines(df["null_mean"], x - 0.25, x + 0.25, color="0.35", lw=1)
         handles.append(Patch(facecolor="0.75", alpha=0.6, label="permutation null ± 2 sd"))
+    if df["plugin"].notna().any() and not np.allclose(df["plugin"], df["mi"], equal_nan=True):
+        ax.scatter(x, df["plugin"], s=36, marker="x", color="0.3", zorder=3)
+        handles.append(
+            Line2D(
+                [], [], ls="", marker="x", color="0.3", label="plug-in MI (tested against the null)"
+            )
+        )
     if df["ci_low"].notna().any():
         ax.vlines(x, df["ci_low"], df["ci_high"], color="C0", lw=2)
-        handles.append(Line2D([], [], color="C0", lw=2, label="bootstrap CI"))
+        handles.append(Line2D([], [], color="C0", lw=2, label="interval of the estimate"))
     above = [
         _above_null(*row)
         for row in zip(df["mi"], df["null_mean"], df["null_std"], df["p_value"], strict=True)
     ]
     face = ["C0" if a is not False else "white" for a in above]
     ax.scatter(x, df["mi"], s=40, color=face, edgecolors="C0", zorder=3)
-    handles.append(Line2D([], [], ls="", marker="o", color="C0", label="MI (plug-in)"))
+    handles.append(Line2D([], [], ls="", marker="o", color="C0", label="MI estimate"))
     if any(a is False for a in above):
         handles.append(
             Line2D(

@@ -89,6 +89,12 @@ class Recommender(BaseEstimator, ABC):
         """Whether the fitted model reads ``timing`` (default: ``use_timing`` and columns)."""
         return bool(getattr(self, "use_timing", False)) and self.n_timing_ > 0
 
+    @property
+    def timing_used_(self) -> tuple[str, ...]:
+        """Names of the timing columns the fitted model reads (empty when it ignores timing)."""
+        check_is_fitted(self, "n_items_")
+        return tuple(self.timing_names_) if self._uses_timing() else ()
+
     # --------------------------------------------------------------------- fit
     def fit(self, observations: Observations) -> Recommender:
         """Learn to predict ``next_item`` from ``item`` and ``timing``.

@@ -11,9 +11,10 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from fidelity._validation import RandomStateLike, check_positive_int, check_random_state
+from fidelity._validation import RandomStateLike, check_positive_int
 from fidelity.data.tables import Observations
 from fidelity.recommenders.base import Recommender
+from fidelity.split import user_folds
 
 
 @dataclass(frozen=True)
@@ -91,29 +92,6 @@ class CVResult:
         for kk, v in zip(self.k, self.mean_hit_rate, strict=True):
             out[f"mean_hit@{kk}"] = float(v)
         return out
-
-
-def user_folds(
-    observations: Observations, *, n_splits: int = 10, random_state: RandomStateLike = None
-) -> np.ndarray:
-    """Fold of every observation: users are shuffled with the seed and dealt round-robin.
-
-    Returns
-    -------
-    ndarray of int64, shape (n_observations,)
-        Values in ``[0, n_splits)``; all observations of a user share one fold and fold
-        sizes (in users) differ by at most one.
-    """
-    n_splits = check_positive_int("n_splits", n_splits, minimum=2)
-    users = observations.users()
-    if n_splits > len(users):
-        raise ValueError(
-            f"n_splits must be at most the number of users ({len(users)}); got {n_splits}"
-        )
-    order = check_random_state(random_state).permutation(len(users))
-    fold_of_user = np.empty(len(users), dtype=np.int64)
-    fold_of_user[order] = np.arange(len(users)) % n_splits
-    return fold_of_user[np.searchsorted(users, observations.user)]
 
 
 def cross_validate(

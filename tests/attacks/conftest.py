@@ -28,10 +28,14 @@ def planted(observations):
 
 
 @pytest.fixture(scope="session")
-def control():
+def control_observations():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        obs = make_sessions(n_sessions=800, session_length=12, random_state=11).observations()
-    split = null_split(obs, target_size=TARGET_SIZE, random_state=11)
+        return make_sessions(n_sessions=800, session_length=12, random_state=11).observations()
+
+
+@pytest.fixture(scope="session")
+def control(control_observations):
+    split = null_split(control_observations, target_size=TARGET_SIZE, random_state=11)
     model = make_recommender("random_forest", random_state=1, **FOREST).fit(split.target)
     return split, model

@@ -7,17 +7,12 @@ import pytest
 from attack_cases import FOREST, TARGET_SIZE
 
 from fidelity.attacks import run_attack
-from fidelity.attacks.evaluation import MITIGATION_COLUMNS, evaluate_mitigations
-from fidelity.attacks.mitigations import (
-    NoisyOutput,
-    TopKOutput,
-    chunk_users,
-    parse_mitigation,
-)
+from fidelity.evaluation import MITIGATION_COLUMNS, evaluate_mitigations
 from fidelity.experiment import RESULT_COLUMNS, SweepConfig, SweepGrid, run_config
+from fidelity.mitigations import NoisyOutput, TopKOutput, parse_mitigation
 from fidelity.plots import plot_tradeoff
 from fidelity.recommenders import make_recommender
-from fidelity.split import split_providers
+from fidelity.split import chunk_users, split_providers
 
 
 def test_parse_mitigation():

@@ -229,5 +229,6 @@ def test_real_aidl_top_229(shared_data):
     assert split.n_plays == chained.n_plays == int(kept.sum())
     assert n_split == original_pairs
     assert o_chained.n_observations == chained_pairs
-    assert (o_chained.n_observations, o_chained.n_sessions) == (141_644, 9_812)  # the plain-pandas count
+    # the plain-pandas count
+    assert (o_chained.n_observations, o_chained.n_sessions) == (141_644, 9_812)
     assert split.n_users == filtered.user_id.nunique()

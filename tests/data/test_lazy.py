@@ -111,7 +111,16 @@ def test_keep_top_items_alone_and_present_vocabulary(client, mssd_dir):
 
 def _write_generic(folder, n_files=3):
     """CSV partitions of plays with users spanning files, rows shuffled within each file."""
-    s = make_sessions(90, 6, 30, n_users=40, random_state=5)
+    s = make_sessions(
+        90,
+        6,
+        30,
+        n_users=40,
+        outside_share=0.0,
+        full_session_share=1.0,
+        hour_of_day="user",
+        random_state=5,
+    )
     frame = s.to_frame(original_ids=True)
     frame["user"] = "u" + frame["user"].astype(str)
     frame["session"] = "s" + frame["session"].astype(str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import warnings
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from fidelity.data.loaders import (
     load_mssd,
     load_sessions,
 )
+from fidelity.data.stats import row_identifying_timing
 from fidelity.data.tables import Sessions
 
 CONTEXTS = MSSD_CATEGORIES["context_type"]
@@ -376,7 +378,15 @@ def test_load_interactions_matches_pandas(tmp_path_factory, users, data, gap):
     frame = pd.DataFrame({"u": users, "i": items, "t": times})
     path = tmp_path_factory.mktemp("h") / "e.csv"
     frame.to_csv(path, index=False)
-    s = load_interactions(path, user_col="u", item_col="i", time_col="t", session_gap=gap)
+    s = load_interactions(
+        path,
+        user_col="u",
+        item_col="i",
+        time_col="t",
+        session_gap=gap,
+        time_since_previous=True,
+        hour_of_day=True,
+    )
     ref = interactions_reference(frame, gap)
     out = s.to_frame(original_ids=True)
     assert out["item"].tolist() == ref["i"].tolist()
@@ -407,8 +417,9 @@ def test_load_interactions_datetimes_and_gap_forms(tmp_path):
     )
     frame.to_csv(tmp_path / "e.csv", index=False)
     kw = {"user_col": "user", "item_col": "item", "time_col": "when"}
+    derived = {"time_since_previous": True, "hour_of_day": True}
     for gap in ("30min", pd.Timedelta(minutes=30), 1800):
-        s = load_interactions(tmp_path / "e.csv", session_gap=gap, **kw)
+        s = load_interactions(tmp_path / "e.csv", session_gap=gap, **kw, **derived)
         assert list(s.session_ids) == ["a#0", "a#1", "b#0"]
         np.testing.assert_array_equal(s.session_user, [0, 0, 1])
         np.testing.assert_array_equal(s.timing[:, 0], [0, 1200, 0, 0, 660])
@@ -424,8 +435,12 @@ def test_load_interactions_datetimes_and_gap_forms(tmp_path):
     frame.assign(when=[1, 2, 3, 4, 5]).to_csv(tmp_path / "n.csv", index=False)
     with pytest.raises(ValueError, match="time_unit=None"):
         load_interactions(tmp_path / "n.csv", session_gap="1h", time_unit=None, **kw)
-    s = load_interactions(tmp_path / "n.csv", session_gap=1, time_unit=None, **kw)
+    s = load_interactions(
+        tmp_path / "n.csv", session_gap=1, time_unit=None, time_since_previous=True, **kw
+    )
     assert s.timing_names == ("time_since_previous",)
+    with pytest.raises(ValueError, match="hour_of_day=True needs a calendar time"):
+        load_interactions(tmp_path / "n.csv", time_unit=None, hour_of_day=True, **kw)
     frame.assign(when=["2024-01-01", None, "x", "y", "z"]).to_csv(tmp_path / "b.csv", index=False)
     with pytest.raises(ValueError, match=r"time_col='when': 1 row"):
         load_interactions(tmp_path / "b.csv", **kw)
@@ -434,6 +449,82 @@ def test_load_interactions_datetimes_and_gap_forms(tmp_path):
     )
     with pytest.raises(ValueError, match="cannot parse"):
         load_interactions(tmp_path / "c.csv", **kw)
+
+
+def test_load_interactions_derives_timing_only_when_asked(tmp_path):
+    frame = pd.DataFrame(
+        {"u": [1, 1, 2, 2], "i": [5, 6, 5, 7], "t": [100, 160, 50, 3650], "r": [4, 3, 5, 1]}
+    )
+    frame.to_csv(tmp_path / "e.csv", index=False)
+    kw = {"user_col": "u", "item_col": "i", "time_col": "t"}
+    plain = load_interactions(tmp_path / "e.csv", **kw)
+    assert plain.timing_names == () and plain.timing.shape == (4, 0)
+    s = load_interactions(tmp_path / "e.csv", timing_cols=("r",), hour_of_day=True, **kw)
+    assert s.timing_names == ("hour_of_day", "r")
+    np.testing.assert_array_equal(s.timing[:, 0], [0, 0, 0, 1])
+    np.testing.assert_array_equal(s.timing[:, 1], [4, 3, 5, 1])
+    s = load_interactions(tmp_path / "e.csv", time_since_previous=True, **kw)
+    np.testing.assert_array_equal(s.timing[:, 0], [0, 60, 0, 3600])
+    with pytest.raises(TypeError, match="time_since_previous must be True or False"):
+        load_interactions(tmp_path / "e.csv", time_since_previous="yes", **kw)
+
+
+def _reference_row_identifying(items, values):
+    """Plain-Python share of rows whose song repeats but whose (song, value) does not."""
+    songs = Counter(items)
+    pairs = Counter(zip(items, values, strict=True))
+    hits = sum(songs[i] > 1 and pairs[(i, v)] == 1 for i, v in zip(items, values, strict=True))
+    return hits / len(items)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    items=st.lists(st.integers(0, 5), min_size=1, max_size=60),
+    data=st.data(),
+    min_distinct=st.integers(1, 6),
+)
+def test_row_identifying_timing_matches_plain_reference(items, data, min_distinct):
+    n = len(items)
+    values = data.draw(st.lists(st.integers(0, 40), min_size=n, max_size=n))
+    coarse = [v % 3 for v in values]
+    s = Sessions.from_codes(
+        np.zeros(n, dtype=np.int64),
+        np.asarray(items),
+        np.column_stack([values, coarse]).astype(np.float32),
+        ("fine", "coarse"),
+    )
+    got = row_identifying_timing(s, min_distinct=min_distinct, threshold=0.0)
+    for name, col in (("fine", values), ("coarse", coarse)):
+        if len(set(col)) <= min_distinct:
+            assert name not in got
+        else:
+            assert got[name] == pytest.approx(_reference_row_identifying(items, col))
+
+
+def test_row_identifying_timing_warns_from_every_loader(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "s": np.repeat(np.arange(40), 10),
+            "i": rng.integers(0, 8, n),
+            "t": np.cumsum(rng.integers(1, 10_000, n)),  # continuous, nearly unique
+            "flag": rng.integers(0, 2, n),
+        }
+    )
+    frame.to_csv(tmp_path / "plays.csv", index=False)
+    kw = {"session_col": "s", "item_col": "i"}
+    with pytest.warns(FidelityWarning, match=r"load_sessions: timing feature\(s\) 't' \("):
+        load_sessions(tmp_path / "plays.csv", timing_cols=("t", "flag"), **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FidelityWarning)  # a flag is not reported
+        load_sessions(tmp_path / "plays.csv", timing_cols=("flag",), **kw)
+    ikw = {"user_col": "s", "item_col": "i", "time_col": "t"}
+    with pytest.warns(FidelityWarning, match="load_interactions: .*'time_since_previous'"):
+        load_interactions(tmp_path / "plays.csv", time_since_previous=True, **ikw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FidelityWarning)
+        load_interactions(tmp_path / "plays.csv", hour_of_day=True, **ikw)
 
 
 # -------------------------------------------------------------- real data
@@ -485,6 +576,18 @@ def test_real_movielens(shared_data):
     assert s.n_users == raw.user_id.nunique() == 943
     assert s.n_items == raw.item_id.nunique() == 1_682
     assert s.n_sessions == 943
+    assert s.timing_names == ()
+    with pytest.warns(FidelityWarning, match="'time_since_previous' \\(2[0-9]% of plays\\)"):
+        timed = load_interactions(
+            path,
+            user_col="user_id",
+            item_col="item_id",
+            time_col="timestamp",
+            names=MOVIELENS_100K_NAMES,
+            time_since_previous=True,
+            hour_of_day=True,
+        )
+    assert timed.timing_names == ("time_since_previous", "hour_of_day")
     g = load_interactions(
         path,
         user_col="user_id",
