@@ -9,6 +9,7 @@ radix (a dense table must never be indexed out of bounds).
 """
 
 from fidelity.core.aggregate import (
+    count_common,
     count_runs,
     run_aggregate,
     segment_count,
@@ -35,6 +36,7 @@ __all__ = [
     "check_radices",
     "code_range",
     "confusion_counts",
+    "count_common",
     "count_keys",
     "count_runs",
     "hit_rank",

@@ -39,6 +39,28 @@ def _count_runs_kernel(keys):
     return not unsorted, m
 
 
+@njit(cache=True, nogil=True)
+def _count_common_kernel(a, b):
+    """Distinct values present in both of two non-decreasing arrays (one merge walk)."""
+    n1 = a.shape[0]
+    n2 = b.shape[0]
+    i = 0
+    j = 0
+    common = 0
+    seen = False  # whether `last` holds a common value yet
+    last = a[0] if n1 else a.dtype.type(0)
+    while i < n1 and j < n2:
+        x = a[i]
+        y = b[j]
+        if x == y:
+            common += not seen or x != last
+            last = x
+            seen = True
+        i += x <= y
+        j += y <= x
+    return common
+
+
 @njit(cache=True)
 def _run_fill_kernel(values, keys, uniq, sums, counts):
     """Fill preallocated run outputs of non-decreasing ``keys`` in one pass.
@@ -124,6 +146,26 @@ def count_runs(keys: np.ndarray) -> tuple[bool, int]:
         arr = arr.astype(np.int64, copy=False)
     ok, m = _count_runs_kernel(np.ascontiguousarray(arr))
     return bool(ok), int(m)
+
+
+def count_common(sorted_a: np.ndarray, sorted_b: np.ndarray) -> int:
+    """Number of distinct values found in both of two non-decreasing arrays, in one pass.
+
+    ``len(np.intersect1d(a, b))`` without sorting or copying (for user codes of rows
+    grouped by user; check the order with :func:`count_runs` first).
+
+    Parameters
+    ----------
+    sorted_a, sorted_b : ndarray of int64, shape (n,) and (m,)
+        Non-decreasing (not checked: the result is unspecified otherwise); repeats allowed.
+
+    Returns
+    -------
+    int
+    """
+    a = np.ascontiguousarray(sorted_a, dtype=np.int64)
+    b = np.ascontiguousarray(sorted_b, dtype=np.int64)
+    return int(_count_common_kernel(a, b))
 
 
 def segment_sum(values: np.ndarray, segments: np.ndarray, n_segments: int) -> np.ndarray:

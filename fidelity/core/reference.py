@@ -127,6 +127,10 @@ def count_runs(keys: np.ndarray) -> tuple[bool, int]:
     return bool(np.all(keys[1:] >= keys[:-1])), 1 + int(np.count_nonzero(keys[1:] != keys[:-1]))
 
 
+def count_common(sorted_a: np.ndarray, sorted_b: np.ndarray) -> int:
+    return len(np.intersect1d(np.asarray(sorted_a), np.asarray(sorted_b)))
+
+
 def code_range(columns) -> tuple[int, int]:
     values = np.concatenate([np.asarray(c, dtype=np.int64).ravel() for c in columns] or [[]])
     if values.size == 0:

@@ -246,6 +246,19 @@ def test_count_runs_matches_reference(keys, sort):
         assert core.count_runs(keys)[1] == len(np.unique(keys))
 
 
+@SETTINGS
+@given(
+    hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-6, 6)),
+    hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-6, 6)),
+    st.sampled_from([0, 2**62]),
+)
+def test_count_common_matches_reference(a, b, shift):
+    # sorted codes with repeats (rows grouped by user), small or near the int64 limit
+    a, b = np.sort(a) + shift, np.sort(b) + shift
+    assert core.count_common(a, b) == ref.count_common(a, b)
+    assert core.count_common(b, a) == ref.count_common(a, b)
+
+
 # ----------------------------------------------------------------------------- fork
 def _count_in_child(queue):
     rng = np.random.default_rng(3)
