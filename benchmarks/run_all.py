@@ -23,6 +23,7 @@ SCRIPTS = {
     "reproduce_paper.py": ([], ["--quick", "--data-only", "synthetic"]),
     "bench_scale.py": ([], ["--sizes", "1e5", "1e6"]),
     "bench_cli_startup.py": ([], ["--repeat", "2"]),
+    "bench_session_curve.py": ([], ["--quick"]),
 }
 
 

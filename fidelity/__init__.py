@@ -74,16 +74,32 @@ _LAZY = {
     "compare_attacks": "fidelity.evaluation",
     "evaluate_mitigations": "fidelity.evaluation",
     "session_curve": "fidelity.evaluation",
+    # auditing a model trained outside fidelity (fidelity.audit.audit)
+    "AuditResult": "fidelity.audit",
+    "audit_split": "fidelity.audit",
+    "adapt_model": "fidelity.recommenders",
     "SweepGrid": "fidelity.experiment",
     "run_sweep": "fidelity.experiment",
     "reproduce": "fidelity.pipeline",
     "write_report": "fidelity.report",
 }
 
-__all__ = ["FidelityWarning", "Observations", "Sessions", "__version__", *sorted(_LAZY)]
+# Subpackages reachable as attributes without their own import (``fidelity.audit.audit``).
+_SUBMODULES = ("audit",)
+
+__all__ = [
+    "FidelityWarning",
+    "Observations",
+    "Sessions",
+    "__version__",
+    *sorted(_LAZY),
+    *_SUBMODULES,
+]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"fidelity.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'fidelity' has no attribute {name!r}")
@@ -93,4 +109,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import RandomStateLike, as_1d_bool, check_random_state
 
 __all__ = [
@@ -47,7 +48,7 @@ _LEVELS = (0.001, 0.01)
 
 
 @dataclass(frozen=True)
-class AuditMetrics:
+class AuditMetrics(DisplayMixin):
     """User-level leakage metrics of one score with intervals over users.
 
     Attributes
@@ -71,6 +72,22 @@ class AuditMetrics:
     n_members: int = 0
     n_nonmembers: int = 0
     confidence: float = 0.95
+
+    def summary(self) -> str:
+        """One or two sentences: AUC and advantage with the advantage's interval and floor."""
+        auc = self.values.get("auc", math.nan)
+        adv = self.values.get("advantage", math.nan)
+        text = (
+            f"Over {self.n_members} members and {self.n_nonmembers} non-members: AUC "
+            f"{auc:.3f}, advantage {adv:.3f}"
+        )
+        if "advantage" in self.ci:
+            low, high = self.ci["advantage"]
+            text += f" ({self.confidence:.0%} CI [{low:.3f}, {high:.3f}])"
+        return text + (
+            f", epsilon at least {self.epsilon_lower_bound:.3f}. A score without signal reaches "
+            f"an advantage up to {self.advantage_null_floor:.3f} with these numbers of users."
+        )
 
     def to_dict(self) -> dict[str, float]:
         """Flat scalars: values, ``<metric>_ci_low/high``, epsilon, floor, counts."""
@@ -101,9 +118,26 @@ def _curve(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _point(tpr: np.ndarray, fpr: np.ndarray, levels: Sequence[float]) -> list[float]:
     auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2.0)
     out = [auc, float(np.max(tpr - fpr))]
-    for level in levels:
-        out.append(float(tpr[fpr <= level].max()))
+    # both rates are cumulative sums of non-negative weights (non-decreasing), so the
+    # largest TPR with FPR <= level is the last point whose FPR is <= level
+    last = np.searchsorted(fpr, levels, side="right") - 1
+    out.extend(float(tpr[i]) for i in last)
     return out
+
+
+def _counts_curve(wp: np.ndarray, wn: np.ndarray, n_pos: int, n_neg: int):
+    """:func:`_curve` of integer counts per group (totals ``n_pos``, ``n_neg``).
+
+    The same numbers: integer partial sums are exact in float64, so cumulating the
+    counts before the conversion changes no bit.
+    """
+    tpr = np.zeros(len(wp) + 1)
+    fpr = np.zeros(len(wn) + 1)
+    tpr[1:] = np.cumsum(wp)  # integer cumsum, then one conversion (faster than a float one)
+    fpr[1:] = np.cumsum(wn)
+    tpr /= n_pos
+    fpr /= n_neg
+    return tpr, fpr
 
 
 def epsilon_lower_bound(
@@ -183,18 +217,29 @@ def audit_metrics(
     neg = np.bincount(inverse, weights=~member_arr, minlength=n_groups)
     tpr, fpr = _curve(pos, neg)
     values = dict(zip(METRICS, _point(tpr, fpr, _LEVELS), strict=True))
+    # The bound rises with the TPR and falls with the FPR, so only the corners of the ROC
+    # staircase can hold its maximum: thresholds that add a member and after which the
+    # next one adds a non-member (every score group holds a row, so a group without a
+    # member adds a non-member). Skipping the rest changes no number and saves most of
+    # the Clopper-Pearson quantiles.
+    corner = pos > 0
+    corner[:-1] &= neg[1:] > 0
+    corner[-1] = True
     epsilon = epsilon_lower_bound(
-        np.cumsum(pos), np.cumsum(neg), n_pos, n_neg, confidence=confidence
+        np.cumsum(pos)[corner], np.cumsum(neg)[corner], n_pos, n_neg, confidence=confidence
     )
     ci: dict[str, tuple[float, float]] = {}
     if n_bootstrap:
         rng = check_random_state(random_state)
-        pos_rows, neg_rows = np.flatnonzero(member_arr), np.flatnonzero(~member_arr)
+        # score groups of the members and of the non-members; a replicate draws row
+        # positions as ``rng.choice(rows, n)`` does (``integers(0, n, n)``: the same
+        # stream), without its per-call overhead
+        pos_groups, neg_groups = inverse[member_arr], inverse[~member_arr]
         reps = np.empty((int(n_bootstrap), len(METRICS)))
         for b in range(int(n_bootstrap)):
-            wp = np.bincount(inverse[rng.choice(pos_rows, n_pos)], minlength=n_groups)
-            wn = np.bincount(inverse[rng.choice(neg_rows, n_neg)], minlength=n_groups)
-            reps[b] = _point(*_curve(wp.astype(np.float64), wn.astype(np.float64)), _LEVELS)
+            wp = np.bincount(pos_groups[rng.integers(0, n_pos, n_pos)], minlength=n_groups)
+            wn = np.bincount(neg_groups[rng.integers(0, n_neg, n_neg)], minlength=n_groups)
+            reps[b] = _point(*_counts_curve(wp, wn, n_pos, n_neg), _LEVELS)
         alpha = (1.0 - confidence) / 2.0
         low, high = np.quantile(reps, [alpha, 1.0 - alpha], axis=0)
         ci = {key: (float(low[j]), float(high[j])) for j, key in enumerate(METRICS)}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import check_fraction
 from fidelity._validation import warn as _warn
 from fidelity.core import binary_entropy
@@ -67,7 +68,7 @@ def fano_min_observations(mi: float, *, success: float | None = None, prior: flo
 
 
 @dataclass(frozen=True, eq=False)
-class SafeSessionSize:
+class SafeSessionSize(DisplayMixin):
     """Largest number of observations per user below the Fano bound, or no bound from MI.
 
     Attributes
@@ -110,6 +111,23 @@ class SafeSessionSize:
         return (
             f"safe session size from MI: {self.size} observations (Fano bound "
             f"{self.bound:.4g} from MI(H;O) = {self.mi_used:.4g} bits)"
+        )
+
+    def summary(self) -> str:
+        """One or two sentences: the Fano size and what it bounds, or why there is none."""
+        if self.size is None:
+            text = str(self.no_bound)
+            return text if text.endswith(".") else text + "."
+        goal = (
+            "tell the two data distributions apart"
+            if self.success is None
+            else f"tell the data distributions apart with success probability {self.success:g}"
+        )
+        return (
+            f"The paper's data-only Fano bound allows {self.size} observations per user: an "
+            f"adversary needs at least {self.bound:.4g} to {goal} (MI(H;O) = "
+            f"{self.mi_used:.4g} bits). It bounds telling distributions apart, not what a model "
+            "memorises."
         )
 
     def to_dict(self) -> dict[str, object]:

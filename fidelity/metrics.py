@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 from tqdm.auto import tqdm
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import (
     RandomStateLike,
     as_1d_bool,
@@ -44,7 +45,7 @@ def _ratio(num: float, den: float) -> float:
 
 
 @dataclass(frozen=True)
-class AttackRates:
+class AttackRates(DisplayMixin):
     """Outcome of the match attack over observations.
 
     Attributes
@@ -73,6 +74,20 @@ class AttackRates:
     fpr: float | None = None
     precision: float | None = None
     accuracy: float | None = None
+
+    def summary(self) -> str:
+        """One sentence: the rates of the convention, in words."""
+        n = self.n_observations
+        if self.convention == "paper":
+            return (
+                f"Over {n} adversary observations (paper convention, fractions of all of "
+                f"them): TP {self.tp:.3f}, FP {self.fp:.3f}, TN {self.tn:.3f}, FN {self.fn:.3f}."
+            )
+        return (
+            f"Over {n} adversary observations: a hit flags {self.tpr:.3f} of the members' "
+            f"observations (TPR) and {self.fpr:.3f} of the non-members' (FPR); precision "
+            f"{self.precision:.3f}."
+        )
 
     def to_dict(self) -> dict[str, object]:
         """The convention, the counts and the rates of the chosen convention."""
@@ -170,7 +185,7 @@ def _level_name(level: float) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class ROCSummary:
+class ROCSummary(DisplayMixin):
     """User-level ROC summary of an attack score.
 
     Attributes
@@ -212,6 +227,22 @@ class ROCSummary:
     ci: dict[str, tuple[float, float]]
     n_bootstrap: int
     confidence: float
+
+    def summary(self) -> str:
+        """One or two sentences: AUC and advantage (with intervals), TPR at the lowest FPR."""
+        ci = self.ci.get("auc")
+        auc = f"AUC {self.auc:.3f}" + (
+            f" ({self.confidence:.0%} CI [{ci[0]:.3f}, {ci[1]:.3f}])" if ci else ""
+        )
+        text = (
+            f"Over {self.n_members} members and {self.n_nonmembers} non-members the score "
+            f"reaches {auc} (0.5 is chance) and an advantage max(TPR - FPR) of "
+            f"{self.advantage:.3f}."
+        )
+        if self.tpr_at_fpr:
+            level = min(self.tpr_at_fpr)
+            text += f" At {level:.1%} FPR it finds {self.tpr_at_fpr[level]:.1%} of the members."
+        return text
 
     def to_dict(self) -> dict[str, float | int]:
         """Flat scalars: auc, advantage, tpr_at_<x>pct_fpr, ppv, prior, counts, CI bounds."""

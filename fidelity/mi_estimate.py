@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fidelity._display import DisplayMixin
 from fidelity.mi_estimators import (
     COUNT_ESTIMATORS,
     check_prior,
@@ -21,7 +22,7 @@ NULL_P_VALUE = 0.05
 
 
 @dataclass(frozen=True, eq=False)
-class MIEstimate:
+class MIEstimate(DisplayMixin):
     """An estimate of MI(H;O) in bits with its user-level null and bootstrap interval.
 
     Attributes
@@ -182,6 +183,24 @@ class MIEstimate:
         if self.ci_low is not None and self.ci_low <= 0:
             return False
         return None if self.above_null is None else True
+
+    def summary(self) -> str:
+        """One or two sentences: the estimate, its interval, and how it stands to its null."""
+        text = (
+            f"MI(H;O) = {self.mi:.4g} bits ({self.estimator} estimate over "
+            f"{'+'.join(self.features)}, {self.n_adversary} adversary and {self.n_target} "
+            "target observations)"
+        )
+        if self.ci_low is not None and self.ci_high is not None:
+            text += f", {self.confidence:.0%} interval [{self.ci_low:.4g}, {self.ci_high:.4g}]"
+        text += "."
+        if self.above_null is None:
+            return text + " No permutation null was computed."
+        verdict = "above" if self.above_null else "not above"
+        return text + (
+            f" The plug-in MI {self.plugin:.4g} is {verdict} its user-level permutation null "
+            f"(mean {self.null_mean:.4g}, p = {self.p_value:.3g})."
+        )
 
     def to_dict(self) -> dict[str, object]:
         """Scalars only (features joined with '+'), with ``above_null``, ``clipped`` and

@@ -40,6 +40,7 @@ from fidelity.plots import (
     plot_roc,
     plot_safe_session_curve,
     plot_session_curve,
+    plot_user_risk_panels,
     save_figure,
 )
 from fidelity.report import write_report
@@ -223,7 +224,7 @@ def reproduce(
         fitted=fitted,
         show_progress=show_progress,
     )
-    exposure, exposure_note = _exposure(curve, fitted)
+    exposure, exposure_note, risk = _exposure(curve, fitted)
     logger.info("safe session size: self-evaluation on %d users", observations.n_users)
     safe = estimate_safe_session_size(
         observations, success=success, random_state=random_state, show_progress=show_progress
@@ -263,6 +264,14 @@ def reproduce(
         "estimate with its interval (blue), the plug-in value (x) and the plug-in's "
         f"user-level permutation null (grey). {sweep}",
     )
+    if risk is not None:
+        figures["user_risk"] = (
+            plot_user_risk_panels(risk),
+            f"Per-user risk against the users' features ({where}): the membership "
+            "probability under the curve's strongest attack, by decile of the number of "
+            "observations, the mean popularity of the songs and the share of transitions "
+            "unseen elsewhere (whether outliers are the users at risk).",
+        )
     figures["safe_session"] = (
         plot_safe_session_curve(safe, title="Self-evaluation: MI(H;O) vs emulated provider size"),
         "The paper's self-evaluation: MI(H;O) between two disjoint sets of n users of these "
@@ -348,7 +357,7 @@ def _data_note(label: str, calibration: pd.DataFrame | None) -> str:
     )
 
 
-def _exposure(curve: SessionCurve, fitted: FittedTarget) -> tuple[pd.DataFrame | None, str]:
+def _exposure(curve: SessionCurve, fitted: FittedTarget) -> tuple[Any, str, Any]:
     """ "Users most exposed" under the attack with the highest user-level AUC of the curve."""
     best = None
     for signals in curve.signals:
@@ -356,15 +365,16 @@ def _exposure(curve: SessionCurve, fitted: FittedTarget) -> tuple[pd.DataFrame |
         if result.roc is not None and (best is None or result.roc.auc > best.roc.auc):
             best = result
     if best is None:
-        return None, ""
-    counts = exposure_counts(user_risk(best, fitted.split))
+        return None, "", None
+    risk = user_risk(best, fitted.split)
+    counts = exposure_counts(risk)
     note = (
         f"Counts of the adversary's users (whole histories) by their membership probability "
         f"under the {best.attack} ({best.threat}) attack, the curve's strongest at the user "
         f"level (AUC {best.roc.auc:.3f}), calibrated at the true membership prior; "
         "broken down by quantiles of each user feature. No user id is shown."
     )
-    return counts, note
+    return counts, note, risk
 
 
 def _json_default(obj: Any) -> Any:

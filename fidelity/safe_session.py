@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import (
     RandomStateLike,
     check_positive_int,
@@ -29,7 +30,7 @@ from fidelity.split import disjoint_user_sets
 
 
 @dataclass(frozen=True, eq=False)
-class SafeSessionEstimate:
+class SafeSessionEstimate(DisplayMixin):
     """The extrapolated safe session size and the curve it came from.
 
     Attributes
@@ -85,6 +86,22 @@ class SafeSessionEstimate:
     def predict(self, sizes: np.ndarray) -> np.ndarray:
         """MI predicted by the power-law fit at ``sizes``."""
         return np.exp(self.intercept + self.slope * np.log(np.asarray(sizes, dtype=float)))
+
+    def summary(self) -> str:
+        """One or two sentences: the extrapolated MI and the safe size it gives."""
+        head = (
+            f"MI(H;O) measured at {len(self.sizes)} provider sizes and extrapolated to "
+            f"{self.full_size} users is {self.mi_full:.4g} bits ({self.confidence:.0%} "
+            f"interval [{self.mi_full_low:.4g}, {self.mi_full_high:.4g}])"
+        )
+        if self.safe_session_size is None:
+            reason = str(self.no_bound or "MI gives no bound")
+            return f"{head}; {reason.rstrip('.')}."
+        low = self.safe_session_size_low
+        return (
+            f"{head}: its Fano bound gives a safe session size of {self.safe_session_size} "
+            f"observations ({low if low is not None else 'no bound'} from the upper MI limit)."
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The measured curve: one row per size."""

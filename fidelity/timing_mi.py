@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import RandomStateLike, check_positive_int, seed_sequence
 from fidelity.data.tables import Observations
 from fidelity.histograms import ITEM_FEATURES, BinSpec
@@ -84,7 +85,7 @@ def timing_bins_for(
 
 
 @dataclass(frozen=True, eq=False)
-class TimingAttribution:
+class TimingAttribution(DisplayMixin):
     """MI(H; s, s'), MI(H; s, s', t) and the part the timing features add.
 
     Attributes
@@ -126,6 +127,22 @@ class TimingAttribution:
             return None
         return bool(
             self.difference_p_value < 0.05 and self.plugin_difference > self.difference_null_mean
+        )
+
+    def summary(self) -> str:
+        """One or two sentences: what (s, s') carries and what the timing features add."""
+        text = (
+            f"MI(H;O) is {self.items.mi:.4g} bits over (s, s') and {self.with_timing.mi:.4g} "
+            f"bits with {'+'.join(self.timing)}: the timing adds {self.difference:.4g} bits."
+        )
+        above = self.timing_above_null
+        if above is None:
+            return text + " No permutation null was computed for the difference."
+        verdict = "more" if above else "no more"
+        return text + (
+            f" That is {verdict} than its permutation null (plug-in difference "
+            f"{self.plugin_difference:.4g}, null mean {self.difference_null_mean:.4g}, "
+            f"p = {self.difference_p_value:.3g})."
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fidelity import FidelityWarning, cli
+from fidelity import FidelityWarning
 from fidelity._validation import warn
-from fidelity.cli import main
+from fidelity.cli import commands, main
 from fidelity.data import load_interactions, load_sessions
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -199,14 +199,14 @@ def test_timing_cols_with_mssd_warn_once(capsys, shared_data):
 
 @pytest.mark.parametrize("verbose", [False, True])
 def test_a_warning_repeated_by_the_library_is_printed_once(monkeypatch, capsys, verbose):
-    real = cli.calibration_stats
+    real = commands.calibration_stats
 
     def stats_that_warn_twice(sessions):
         warn("the same warning, twice")
         warn("the same warning, twice")
         return real(sessions)
 
-    monkeypatch.setattr(cli, "calibration_stats", stats_that_warn_twice)
+    monkeypatch.setattr(commands, "calibration_stats", stats_that_warn_twice)
     argv = ["info", "--sessions", "50", "--json", *(["--verbose"] if verbose else [])]
     assert main(argv) == 0
     assert capsys.readouterr().err.count("the same warning, twice") == 1

@@ -20,6 +20,7 @@ EXPECTED = (
     "03_safe_session_size",
     "04_stronger_attacks",
     "05_why_models_leak",
+    "06_audit_your_model",
 )
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT_S = 300

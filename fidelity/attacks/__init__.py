@@ -43,7 +43,13 @@ from fidelity.attacks.registry import (
     run_attack,
     unregister_attack,
 )
-from fidelity.attacks.results import AttackResult, AttackSignals, MatchAttackResult, summarise
+from fidelity.attacks.results import (
+    AttackResult,
+    AttackSignals,
+    MatchAttackResult,
+    strongest,
+    summarise,
+)
 from fidelity.attacks.rmia import RMIASignals, population_observations, rmia_attack
 from fidelity.attacks.shadow import shadow_attack
 from fidelity.attacks.threats import THREATS
@@ -72,6 +78,7 @@ __all__ = [
     "rmia_attack",
     "run_attack",
     "shadow_attack",
+    "strongest",
     "summarise",
     "unregister_attack",
 ]

@@ -46,6 +46,7 @@ from fidelity.attacks.threats import (
     check_list_length,
     check_threat,
     model_outputs,
+    with_entropy,
 )
 from fidelity.data.tables import Observations
 from fidelity.recommenders import Recommender
@@ -83,6 +84,10 @@ class AdversaryModels:
         if not entropy and (j, threat, k, True) in self._outputs:
             return self._outputs[(j, threat, k, True)]  # a superset of what is asked
         key = (j, threat, k, entropy)
+        lean = (j, threat, k, False)
+        if key not in self._outputs and entropy and threat == "scores" and lean in self._outputs:
+            # the reference attack cached these without entropy: add it (the shadow attack)
+            self._outputs[key] = with_entropy(self.models[j], obs, self._outputs[lean])
         if key not in self._outputs:
             self._outputs[key] = model_outputs(self.models[j], obs, threat, k, entropy=entropy)
         return self._outputs[key]

@@ -28,6 +28,7 @@ import numpy as np
 from fidelity._validation import RandomStateLike
 from fidelity.attacks.results import AttackResult, AttackSignals, summarise
 from fidelity.attacks.threats import LEVEL, THREATS, check_list_length, check_threat
+from fidelity.recommenders import Recommender, adapt_model
 from fidelity.split import ProviderSplit
 
 __all__ = [
@@ -192,7 +193,11 @@ def prepare_attack(
     """Compute the signals of attack ``name`` against ``model`` (the expensive stage).
 
     Validates the name, the threat model, the options and ``recommender`` against the
-    registry entry, then calls the attack's ``prepare``.
+    registry entry, then calls the attack's ``prepare``. A ``model`` that is not a fidelity
+    :class:`~fidelity.recommenders.Recommender` (a duck-typed model, a scikit-learn
+    classifier, a callable) is first adapted on ``split.target``
+    (:func:`fidelity.recommenders.adapt_model`), so it gets the same ranking, ties and
+    fallback under every threat model its answers allow.
 
     Raises
     ------
@@ -214,6 +219,8 @@ def prepare_attack(
             f"the {name} attack trains models of the target's kind: pass recommender= "
             "(a name of fidelity.recommenders.RECOMMENDERS, or an unfitted template); got None"
         )
+    if not isinstance(model, Recommender):
+        model = adapt_model(model, split.target, k=max(k, 1))
     signals = spec.prepare(
         split,
         model,
@@ -266,7 +273,7 @@ def run_attack(
         A name of :data:`ATTACKS`.
     split : ProviderSplit
         Adversary data and ground-truth membership.
-    model : Recommender
+    model : Recommender or any model :func:`fidelity.recommenders.adapt_model` accepts
         The fitted target.
     threat : {"label", "topk", "scores"}
     k : int

@@ -12,11 +12,13 @@ and observation-level rates.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import RandomStateLike
 from fidelity.metrics import AttackRates, ROCSummary, attack_rates, roc_summary, user_scores
 from fidelity.split import ProviderSplit
@@ -26,7 +28,9 @@ __all__ = [
     "AttackResult",
     "AttackSignals",
     "MatchAttackResult",
+    "describe_attack",
     "roc_dict",
+    "strongest",
     "summarise",
     "user_membership",
 ]
@@ -36,8 +40,13 @@ RATE_KEYS = ("n_observations", "tp", "fp", "tn", "fn", "tpr", "fpr", "precision"
 _CI_KEYS = ("auc", "advantage", "tpr_at_0.1pct_fpr", "tpr_at_1pct_fpr")
 
 
+def describe_attack(attack: str, threat: str, k: int) -> str:
+    """``"match (label)"`` or ``"match (topk, k=10)"``: an attack as people read it."""
+    return f"{attack} ({threat})" if threat == "label" else f"{attack} ({threat}, k={k})"
+
+
 @dataclass(frozen=True, eq=False)
-class AttackSignals:
+class AttackSignals(DisplayMixin):
     """What one attack extracted from one target, before it is aggregated per user.
 
     Attributes
@@ -97,9 +106,37 @@ class AttackSignals:
             raise NotImplementedError(f"the {self.attack} attack scores groups itself")
         return user_scores(values, groups, how=self.how)
 
+    def summary(self) -> str:
+        """One sentence: what the signals are and how a group is scored."""
+        n = None if self.observation_scores is None else len(self.observation_scores)
+        what = describe_attack(self.attack, self.threat, self.k)
+        if n is None:
+            return (
+                f"Signals of the {what} attack: it scores groups of observations itself "
+                f"({self.user_score}), without per-observation evidence."
+            )
+        return (
+            f"Signals of the {what} attack on {n} adversary observations; a user or "
+            f"pseudo-user is scored by the {self.how} of its observations ({self.user_score})."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Names, the number of observations, the aggregation and the attack's extras."""
+        n = None if self.observation_scores is None else len(self.observation_scores)
+        out: dict[str, Any] = {
+            "attack": self.attack,
+            "threat": self.threat,
+            "k": self.k,
+            "user_score": self.user_score,
+            "how": self.how,
+            "n_observations": n,
+        }
+        out.update(self.extra)
+        return out
+
 
 @dataclass(frozen=True, eq=False)
-class AttackResult:
+class AttackResult(DisplayMixin):
     """Outcome of one attack on one provider split.
 
     Attributes
@@ -145,6 +182,32 @@ class AttackResult:
         """Attack name used in result tables."""
         return self.attack
 
+    @property
+    def label(self) -> str:
+        """``"<attack> (<threat>)"`` (with ``k`` beyond ``label``), for sentences and tables."""
+        return describe_attack(self.attack, self.threat, self.k)
+
+    def summary(self) -> str:
+        """One or two sentences: how well the attack tells members from non-members."""
+        n_users, n_members = len(self.users), int(np.sum(self.members))
+        what = f"The {self.attack} attack ({self.threat} threat" + (
+            ")" if self.threat == "label" else f", k={self.k})"
+        )
+        if self.roc is None:
+            return (
+                f"{what} scored {n_users} users, but {n_members} of them are "
+                "members: with only one class no ROC can be built."
+            )
+        roc = self.roc
+        text = (
+            f"{what} tells members from non-members with AUC "
+            f"{roc.auc:.3f} (0.5 is chance) and advantage {roc.advantage:.3f}, over "
+            f"{n_users} users ({n_members} members)."
+        )
+        if 0.01 in roc.tpr_at_fpr:
+            text += f" At 1% FPR it finds {roc.tpr_at_fpr[0.01]:.1%} of the members."
+        return text
+
     def to_dict(self) -> dict[str, Any]:
         """Flat summary: names, observation-level rates (NaN if undefined), ROC numbers, CIs."""
         out: dict[str, Any] = {
@@ -161,6 +224,12 @@ class AttackResult:
 
 #: The match attack's result is the common result type (the old name is kept).
 MatchAttackResult = AttackResult
+
+
+def strongest(results: Sequence[AttackResult]) -> AttackResult | None:
+    """The result of highest user-level AUC (ties: the first); None when none has a ROC."""
+    scored = [r for r in results if r.roc is not None and math.isfinite(r.roc.auc)]
+    return max(scored, key=lambda r: r.roc.auc) if scored else None  # type: ignore[union-attr]
 
 
 def rates_dict(paper: AttackRates | None, standard: AttackRates | None) -> dict[str, float]:

@@ -15,7 +15,7 @@ otherwise. The threat models are ordered
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -87,10 +87,26 @@ class ModelOutputs:
 
 
 def distinct_queries(obs: Observations) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of distinct (item, timing) rows and the inverse index."""
+    """Indices of distinct (item, timing) rows and the inverse index.
+
+    The same arrays as ``np.unique(keys, axis=0, return_index=True,
+    return_inverse=True)`` on the float64 rows (item, timing...): the rows in
+    lexicographic order (a stable sort, so each distinct row's first occurrence), found
+    with ``np.lexsort`` on the columns, which is about ten times faster than sorting the
+    rows as structured records.
+    """
     keys = np.column_stack([obs.item.astype(np.float64), obs.timing.astype(np.float64)])
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    order = np.lexsort(keys.T[::-1])  # first column primary; stable
+    ordered = keys[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.any(ordered[1:] != ordered[:-1], axis=1, out=new[1:])
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
 def model_outputs(
@@ -115,6 +131,17 @@ def model_outputs(
         probs = model.score(obs.item[first], obs.timing[first])
         ent = -(probs * log_prob(probs)).sum(axis=1)[inverse]
     return ModelOutputs(hit=hit, rank=rank, log_p=log_p, entropy=ent)
+
+
+def with_entropy(model: Any, obs: Observations, outputs: ModelOutputs) -> ModelOutputs:
+    """``outputs`` (``scores``, computed without entropy) with the answers' entropy added.
+
+    The same numbers as ``model_outputs(model, obs, "scores", k, entropy=True)``, without
+    computing the ranks and log-probabilities again.
+    """
+    first, inverse = distinct_queries(obs)
+    probs = model.score(obs.item[first], obs.timing[first])
+    return replace(outputs, entropy=-(probs * log_prob(probs)).sum(axis=1)[inverse])
 
 
 def _dense_score_outputs(

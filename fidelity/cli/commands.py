@@ -168,6 +168,7 @@ def run_attack(args: argparse.Namespace) -> int:
     )
     result = evaluation.results[0]
     out = {
+        "data": _data_label(args),
         "attack": args.attack,
         "threat": args.threat,
         "recommender": args.recommender,

@@ -305,8 +305,13 @@ def load_data(args: argparse.Namespace) -> Sessions:
 
 
 def data_label(args: argparse.Namespace) -> str:
-    """How reports name the data of these options."""
-    return "synthetic default (make_sessions)" if args.data is None else str(args.data)
+    """How reports name the data of these options (synthetic: its calibration said too)."""
+    if args.data is None:
+        return (
+            "synthetic default (make_sessions), calibrated on the MSSD aidl sample's leakage "
+            "(see fidelity.data.calibration_table())"
+        )
+    return str(args.data)
 
 
 # ----------------------------------------------------------------------------- commands

@@ -13,6 +13,7 @@ from fidelity.cli.options import (
     add_scenario_options,
     attack_list,
     common,
+    data_label,
     jsonable,
     load_data,
     parse_grid,
@@ -66,9 +67,10 @@ def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
-def _payload(curve: SessionCurve, paper: SafeSessionEstimate | None) -> dict[str, Any]:
+def _payload(curve: SessionCurve, paper: SafeSessionEstimate | None, data: str) -> dict[str, Any]:
     info = curve.information
     return {
+        "data": data,
         "validated": curve.validated.to_dict(),
         "verdict": curve.summary(),
         "scenario": curve.scenario.to_dict(),
@@ -82,10 +84,11 @@ def _payload(curve: SessionCurve, paper: SafeSessionEstimate | None) -> dict[str
     }
 
 
-def _print_text(curve: SessionCurve, paper: SafeSessionEstimate | None) -> None:
+def _print_text(curve: SessionCurve, paper: SafeSessionEstimate | None, data: str) -> None:
     v = curve.validated
     print(f"attack-validated safe session size: {v.label} observations per user")
     print(f"  {curve.summary()}")
+    print(f"  data: {data}")
     info = curve.information
     if info is not None:
         est = info.estimate
@@ -150,8 +153,9 @@ def run_safe_session(args: argparse.Namespace) -> int:
             random_state=args.seed,
             show_progress=not args.quiet,
         )
+    data = data_label(args)
     if args.json:
-        print(json.dumps(jsonable(_payload(curve, paper)), indent=2))
+        print(json.dumps(jsonable(_payload(curve, paper, data)), indent=2))
     else:
-        _print_text(curve, paper)
+        _print_text(curve, paper, data)
     return 0

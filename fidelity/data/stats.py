@@ -13,12 +13,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import check_fraction, check_positive_int, warn
 from fidelity.data.tables import Sessions
 
 
 @dataclass(frozen=True)
-class CalibrationStats:
+class CalibrationStats(DisplayMixin):
     """Statistics of the plays and transitions of a :class:`~fidelity.data.Sessions`.
 
     Attributes
@@ -68,6 +69,15 @@ class CalibrationStats:
     popularity_top1: float
     popularity_slope: float
     slope_ranks: int
+
+    def summary(self) -> str:
+        """Two sentences: the size of the data and how predictable the next song is."""
+        return (
+            f"{self.n_transitions} transitions over {self.n_sessions} sessions "
+            f"({self.transitions_per_session:.1f} each) and {self.n_items_present} songs. A "
+            f"first-order Markov model predicts the next song {self.markov_top1:.1%} of the "
+            f"time, the most popular song {self.popularity_top1:.1%}."
+        )
 
     def to_dict(self) -> dict[str, int | float]:
         """Return the statistics as a plain dict (field name -> value)."""

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import (
     RandomStateLike,
     check_choice,
@@ -37,7 +38,7 @@ CALIBRATION_COMMAND = ".venv/bin/python benchmarks/calibrate_synthetic.py"
 
 
 @dataclass(frozen=True)
-class CalibrationFigure:
+class CalibrationFigure(DisplayMixin):
     """One figure of the calibration of :func:`make_sessions` against MSSD.
 
     Attributes
@@ -64,6 +65,15 @@ class CalibrationFigure:
         """Whether ``synthetic`` is within ``tolerance`` of ``mssd``."""
         allowed = self.tolerance * abs(self.mssd) if self.relative else self.tolerance
         return bool(abs(self.synthetic - self.mssd) <= allowed + 1e-12)
+
+    def summary(self) -> str:
+        """One sentence: the synthetic figure against MSSD's, within tolerance or not."""
+        allowed = f"{self.tolerance:.0%}" if self.relative else f"{self.tolerance:g}"
+        verdict = "within" if self.within else "outside"
+        return (
+            f"{self.figure}: {self.synthetic:.4g} on the synthetic data against "
+            f"{self.mssd:.4g} on MSSD, {verdict} the tolerance of {allowed}."
+        )
 
     def to_dict(self) -> dict[str, object]:
         """Plain-data form, with ``within``."""

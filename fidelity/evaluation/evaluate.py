@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import check_positive_int
 from fidelity.attacks import AttackResult, get_attack, run_attack
+from fidelity.attacks.results import strongest
 from fidelity.attacks.rmia import population_observations
 from fidelity.attacks.threats import check_list_length, check_threat
 from fidelity.data.tables import Observations
@@ -139,7 +141,7 @@ def as_requests(attacks: Iterable[AttackRequest | str | tuple]) -> tuple[AttackR
 
 
 @dataclass(frozen=True, eq=False)
-class Evaluation:
+class Evaluation(DisplayMixin):
     """Everything measured on one scenario.
 
     Attributes
@@ -177,6 +179,58 @@ class Evaluation:
             if req.name == name and (threat is None or req.threat == threat):
                 return res
         raise KeyError(f"no result for attack {name!r} threat {threat!r} in this evaluation")
+
+    @property
+    def strongest(self) -> AttackResult | None:
+        """The result of highest user-level AUC (None when no attack could build a ROC)."""
+        return strongest(self.results)
+
+    def summary(self) -> str:
+        """Two sentences: the target's accuracy and the strongest attack, then MI's reading."""
+        sc = self.scenario
+        text = (
+            f"Target {sc.recommender} (overlap {sc.overlap:g}, {sc.mode}, seed {sc.seed}): "
+            f"top-1 accuracy {self.accuracy:.3f} on its training data and "
+            f"{self.accuracy_holdout:.3f} on held-out users"
+        )
+        best = self.strongest
+        if best is None or best.roc is None:
+            text += f"; none of the {len(self.results)} attack(s) could be scored."
+        else:
+            text += (
+                f"; the strongest of {len(self.results)} attack(s), {best.label}, reaches AUC "
+                f"{best.roc.auc:.3f} and advantage {best.roc.advantage:.3f}."
+            )
+        if self.information is not None:
+            info = self.information
+            fano = (
+                f"its Fano bound allows {info.fano.size} observations per user"
+                if info.fano.size is not None
+                else "it gives no Fano size (it cannot be told from 0 on these data)"
+            )
+            text += f" The data-only MI(H;O) is {info.estimate.mi:.4g} bits: {fano}."
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Scalars shared by the rows (scenario, split, accuracy, MI) and the strongest attack."""
+        out: dict[str, Any] = {
+            key: value for key, value in self.scenario.to_dict().items() if key in SCENARIO_COLUMNS
+        }
+        out.update(self.split_summary)
+        out["target_size"] = self.scenario.target_size
+        out["accuracy"] = self.accuracy
+        out["accuracy_holdout"] = self.accuracy_holdout
+        best = self.strongest
+        out["n_attacks"] = len(self.results)
+        out["strongest_attack"] = None if best is None else best.label
+        out["strongest_auc"] = np.nan if best is None else best.roc.auc  # type: ignore[union-attr]
+        out["strongest_advantage"] = (
+            np.nan if best is None else best.roc.advantage  # type: ignore[union-attr]
+        )
+        if self.information is not None:
+            out.update(self.information.row())
+        out["elapsed_s"] = self.elapsed_s
+        return out
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per attack, columns :data:`RESULT_COLUMNS` (NaN where not measured)."""

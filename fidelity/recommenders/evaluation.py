@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import RandomStateLike, check_positive_int
 from fidelity.data.tables import Observations
 from fidelity.recommenders.base import Recommender
@@ -18,7 +19,7 @@ from fidelity.split import user_folds
 
 
 @dataclass(frozen=True)
-class CVResult:
+class CVResult(DisplayMixin):
     """Per-fold accuracy of a recommender (see :func:`cross_validate`).
 
     Attributes
@@ -64,6 +65,17 @@ class CVResult:
     def mean_hit_rate(self) -> np.ndarray:
         """Mean hit rate at each ``k`` over the folds."""
         return self.hit_rate.mean(axis=0)
+
+    def summary(self) -> str:
+        """One or two sentences: the mean accuracy over the folds and the hit rates."""
+        text = (
+            f"Over {self.n_splits} folds of whole users the model's top-1 accuracy on "
+            f"held-out users is {self.mean_accuracy:.3f} (std {self.std_accuracy:.3f})."
+        )
+        hits = [
+            f"hit@{kk} {v:.3f}" for kk, v in zip(self.k, self.mean_hit_rate, strict=True) if kk > 1
+        ]
+        return text + (f" Mean {', '.join(hits)}." if hits else "")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per fold: fold, n_train, n_test, n_test_users, accuracy, hit@k..."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fidelity._display import DisplayMixin
 from fidelity._validation import (
     RandomStateLike,
     check_choice,
@@ -38,7 +39,7 @@ def target_pool_size(n_users: int) -> int:
 
 
 @dataclass(frozen=True, eq=False)
-class ProviderSplit:
+class ProviderSplit(DisplayMixin):
     """Adversary and target data with ground-truth membership.
 
     Attributes
@@ -96,6 +97,16 @@ class ProviderSplit:
     def non_member_users(self) -> np.ndarray:
         """Adversary users that are not members."""
         return self.adversary_users[~self.members]
+
+    def summary(self) -> str:
+        """Two sentences: who holds what, and how many of the adversary's users are members."""
+        return (
+            f"The adversary holds {len(self.adversary_users)} users ({len(self.adversary)} "
+            f"observations); the target's model was trained on {len(self.target_users)} users "
+            f"({len(self.target)} observations), {self.mode} mode. {self.n_members} of the "
+            f"adversary's users are members of that training data (prior "
+            f"{self.member_prior:.3f})."
+        )
 
     def to_dict(self) -> dict[str, float | int | str | None]:
         """Sizes and parameters of the split, for tables and reports."""
