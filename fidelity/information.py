@@ -45,9 +45,9 @@ from fidelity._validation import RandomStateLike, check_choice, check_fraction, 
 from fidelity.core import (
     count_common,
     count_keys,
-    count_runs,
     mi_from_counts,
     miller_madow_bias,
+    run_values,
 )
 from fidelity.data.tables import Observations
 from fidelity.fano import SafeSessionSize, fano_min_observations, safe_session_size
@@ -93,18 +93,16 @@ def _unit_overlap(codes_a: np.ndarray, codes_t: np.ndarray) -> tuple[int, int, i
     """Distinct units of A, of T and of both, with no sort when rows are grouped by unit.
 
     Sorted codes (users or sessions of grouped rows, the usual case) take one pass per
-    table to count their runs and one merge walk for the common codes; otherwise the
-    distinct codes come from a hash count and are intersected.
+    table for their distinct codes (the run values) and one merge walk over those for the
+    common codes; otherwise the distinct codes come from a hash count and are intersected.
     """
-    sorted_a, n_a = count_runs(codes_a)
-    sorted_t, n_t = count_runs(codes_t)
+    sorted_a, uniq_a = run_values(codes_a)
+    sorted_t, uniq_t = run_values(codes_t)
     if sorted_a and sorted_t:
-        return n_a, n_t, count_common(codes_a, codes_t)
+        return len(uniq_a), len(uniq_t), count_common(uniq_a, uniq_t)
     uniq_a, uniq_t = (
-        codes[np.r_[True, codes[1:] != codes[:-1]]]  # run starts (np.unique sorts again)
-        if is_sorted and len(codes)
-        else count_keys(codes.view(np.uint64))[0].view(np.int64)
-        for codes, is_sorted in ((codes_a, sorted_a), (codes_t, sorted_t))
+        uniq if is_sorted else count_keys(codes.view(np.uint64))[0].view(np.int64)
+        for codes, uniq, is_sorted in ((codes_a, uniq_a, sorted_a), (codes_t, uniq_t, sorted_t))
     )
     return len(uniq_a), len(uniq_t), len(np.intersect1d(uniq_a, uniq_t, assume_unique=True))
 

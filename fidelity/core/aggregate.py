@@ -61,6 +61,28 @@ def _count_common_kernel(a, b):
     return common
 
 
+@njit(cache=True, nogil=True)
+def _run_values_kernel(keys, out):
+    """First value of every run of equal keys into ``out`` (branch-free); (sorted?, runs).
+
+    Every key is written at the next free slot, which advances only at a new run, so
+    ``out`` needs ``len(keys)`` slots but only the first ``runs`` are touched.
+    """
+    n = keys.shape[0]
+    if n == 0:
+        return True, 0
+    out[0] = keys[0]
+    r = 1
+    unsorted = False
+    for i in range(1, n):
+        x = keys[i]
+        p = keys[i - 1]
+        out[r] = x
+        r += x != p
+        unsorted |= x < p
+    return not unsorted, r
+
+
 @njit(cache=True)
 def _run_fill_kernel(values, keys, uniq, sums, counts):
     """Fill preallocated run outputs of non-decreasing ``keys`` in one pass.
@@ -146,6 +168,29 @@ def count_runs(keys: np.ndarray) -> tuple[bool, int]:
         arr = arr.astype(np.int64, copy=False)
     ok, m = _count_runs_kernel(np.ascontiguousarray(arr))
     return bool(ok), int(m)
+
+
+def run_values(keys: np.ndarray) -> tuple[bool, np.ndarray]:
+    """Whether ``keys`` is non-decreasing, and the first value of each run, in one pass.
+
+    For non-decreasing keys (rows grouped by user) the run values are the sorted
+    distinct values, with no sort: ``np.unique`` of grouped codes at the cost of one
+    read.
+
+    Parameters
+    ----------
+    keys : ndarray of int64, shape (n,)
+
+    Returns
+    -------
+    (is_sorted, values) : (bool, ndarray of int64)
+        ``values[k]`` is the value of the k-th run of equal keys (whether or not the
+        keys are sorted; sorted and distinct when ``is_sorted``).
+    """
+    arr = np.ascontiguousarray(keys, dtype=np.int64)
+    out = np.empty(arr.shape[0], dtype=np.int64)  # pages past the runs are never touched
+    ok, m = _run_values_kernel(arr, out)
+    return bool(ok), out[:m].copy()
 
 
 def count_common(sorted_a: np.ndarray, sorted_b: np.ndarray) -> int:

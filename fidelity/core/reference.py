@@ -127,6 +127,14 @@ def count_runs(keys: np.ndarray) -> tuple[bool, int]:
     return bool(np.all(keys[1:] >= keys[:-1])), 1 + int(np.count_nonzero(keys[1:] != keys[:-1]))
 
 
+def run_values(keys: np.ndarray) -> tuple[bool, np.ndarray]:
+    keys = np.asarray(keys, dtype=np.int64)
+    if keys.size == 0:
+        return True, keys.copy()
+    starts = np.r_[True, keys[1:] != keys[:-1]]
+    return bool(np.all(keys[1:] >= keys[:-1])), keys[starts]
+
+
 def count_common(sorted_a: np.ndarray, sorted_b: np.ndarray) -> int:
     return len(np.intersect1d(np.asarray(sorted_a), np.asarray(sorted_b)))
 

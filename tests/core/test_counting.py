@@ -249,6 +249,24 @@ def test_count_runs_matches_reference(keys, sort):
 @SETTINGS
 @given(
     hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-6, 6)),
+    st.booleans(),
+    st.sampled_from([0, 2**62]),
+)
+def test_run_values_matches_reference(keys, sort, shift):
+    keys = (np.sort(keys) if sort else keys) + shift
+    ok, values = core.run_values(keys)
+    want_ok, want = ref.run_values(keys)
+    assert ok == want_ok
+    assert values.dtype == np.int64
+    np.testing.assert_array_equal(values, want)
+    if sort:
+        assert ok
+        np.testing.assert_array_equal(values, np.unique(keys))
+
+
+@SETTINGS
+@given(
+    hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-6, 6)),
     hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-6, 6)),
     st.sampled_from([0, 2**62]),
 )
