@@ -407,6 +407,7 @@ MI_BASELINES = (
     "sklearn",
     "fidelity-sort",
     "fidelity-today",
+    "fidelity-e2e-today",
 )
 
 
@@ -485,7 +486,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--today",
         help="MI only: a source tree of an earlier fidelity (e.g. `git archive <commit> | tar -x "
-        "-C DIR`); its `fidelity` path is measured in the same run as 'fidelity-today'",
+        "-C DIR`); its `fidelity` and `fidelity-e2e` calls are measured in the same run as "
+        "'fidelity-today' and 'fidelity-e2e-today'",
     )
     parser.add_argument("--k", type=int, default=1, help="length of recommendation lists")
     parser.add_argument("--tasks", default="mi,hits", help="tasks to run (default mi,hits)")
@@ -545,12 +547,14 @@ def main(argv: list[str] | None = None) -> None:
         base = None
         results = {}
         if task == "mi" and args.today:
-            impls = (*impls, "fidelity-today")
+            impls = (*impls, *(f"{i}-today" for i in ("fidelity", "fidelity-e2e") if i in impls))
         for impl in impls:
             if not impl.startswith("fidelity") and n > args.baseline_max:
                 continue
-            if impl == "fidelity-today":  # the earlier code's own `fidelity` path
-                res = run_worker(task, "fidelity", n, cat, repeats, args.timeout, args.today)
+            if impl.endswith("-today"):  # the same call on the earlier code
+                res = run_worker(
+                    task, impl[: -len("-today")], n, cat, repeats, args.timeout, args.today
+                )
                 if res is not None:
                     res["impl"] = impl
             else:
