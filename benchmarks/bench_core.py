@@ -7,13 +7,23 @@ operation; "working memory" is that peak minus the resident size just before the
 operation (the inputs are already resident), reported as a multiple of the input
 arrays' bytes. tracemalloc is not used: it does not see numba's allocations.
 
-MI (balanced: n/2 observations per holder, item codes skewed towards popular songs,
-next item = item + a small offset whose distribution differs slightly between A and T):
+MI (balanced: n/2 observations per holder, or ``--per-holder`` each, item codes skewed
+towards popular songs, next item = item + a small offset whose distribution differs
+slightly between A and T):
 
 - ``fidelity``: ``pack_codes(compact=True)`` (uint32 keys when the key space allows) +
-  ``joint_counts_sorting`` (in-place sort of the packed keys, one merging pass) +
-  ``mi_from_counts``: the path of ``mutual_information`` without resampling;
-- ``fidelity-hash``: the same with the open-addressing hash count ``joint_counts``;
+  ``joint_counts_sorting`` (dense tables for small key spaces, else an in-place sort of
+  the packed keys; one merging pass) + ``mi_from_counts``: the core calls of the lean
+  path of ``mutual_information``;
+- ``fidelity-sort``: the same with ``method="sort"`` (the path before the dense tables);
+- ``fidelity-fused``: ``joint_counts_columns`` (codes packed, range-checked and counted
+  in one pass) + ``mi_from_counts``;
+- ``fidelity-e2e``: ``fidelity.information.mutual_information(adversary, target)`` on
+  ``Observations`` built from the same arrays (rows grouped by user, 15 per user), the
+  public call without resampling (feature encoding, counting, MI, Miller-Madow, users);
+- ``fidelity-hash``: ``pack_codes`` + the open-addressing hash count ``joint_counts``;
+- ``bandwidth``: ``np.add.reduce`` of each of the four int64 input arrays (one read of
+  the inputs: the memory-bandwidth reference, not an MI);
 - ``pandas-groupby``: DataFrame of (holder, item, next_item), ``groupby().size().unstack()``,
   MI with NumPy from the counts (the natural pandas implementation);
 - ``pandas-value_counts``: keys packed with NumPy, ``Series.value_counts`` per holder,
@@ -34,6 +44,7 @@ Inputs are generated in chunks of 10^7 rows so that generation never holds more 
 the inputs plus one chunk. Usage::
 
     python benchmarks/bench_core.py --sizes 1e6,1e7,1e8
+    python benchmarks/bench_core.py --tasks mi --per-holder 1e7 --catalogs 229,1e4,1e6
     python benchmarks/bench_core.py --quick
 """
 
@@ -148,6 +159,52 @@ def mi_fidelity(d, catalog):
     return mi_from_counts(ca, ct, 0.5), len(ca)
 
 
+def mi_fidelity_sort(d, catalog):
+    from fidelity.core import joint_counts_sorting, mi_from_counts, pack_codes
+
+    keys_a = pack_codes(d["item_a"], d["next_a"], n_items=catalog, compact=True)
+    keys_t = pack_codes(d["item_t"], d["next_t"], n_items=catalog, compact=True)
+    _, ca, ct = joint_counts_sorting(keys_a, keys_t, overwrite=True, method="sort")
+    return mi_from_counts(ca, ct, 0.5), len(ca)
+
+
+def mi_fidelity_fused(d, catalog):
+    from fidelity.core import joint_counts_columns, mi_from_counts
+
+    _, ca, ct = joint_counts_columns(
+        (d["item_a"], d["next_a"]), (d["item_t"], d["next_t"]), (catalog, catalog)
+    )
+    return mi_from_counts(ca, ct, 0.5), len(ca)
+
+
+def _observations(item: np.ndarray, next_item: np.ndarray, catalog: int):
+    from fidelity.data.tables import Observations
+
+    user = np.arange(len(item), dtype=np.int64) // 15  # grouped rows, 15 per user
+    n_users = int(user[-1]) + 1 if len(user) else 0
+    return Observations(
+        user=user,
+        session=user,
+        item=item,
+        next_item=next_item,
+        timing=np.zeros((len(item), 0), dtype=np.float32),
+        timing_names=(),
+        item_ids=np.arange(catalog),
+        user_ids=np.arange(n_users),
+    )
+
+
+def mi_fidelity_e2e(d, catalog):
+    from fidelity.information import mutual_information
+
+    est = mutual_information(d["adversary"], d["target"], n_permutations=0, n_bootstrap=0)
+    return est.plugin, est.n_values
+
+
+def mi_bandwidth(d, catalog):
+    return sum(int(np.add.reduce(d[k])) for k in ("item_a", "next_a", "item_t", "next_t")), -1
+
+
 def mi_fidelity_hash(d, catalog):
     from fidelity.core import joint_counts, mi_from_counts, pack_codes
 
@@ -222,7 +279,11 @@ def hits_numpy(d, catalog):
 
 METHODS = {
     ("mi", "fidelity"): mi_fidelity,
+    ("mi", "fidelity-sort"): mi_fidelity_sort,
+    ("mi", "fidelity-fused"): mi_fidelity_fused,
+    ("mi", "fidelity-e2e"): mi_fidelity_e2e,
     ("mi", "fidelity-hash"): mi_fidelity_hash,
+    ("mi", "bandwidth"): mi_bandwidth,
     ("mi", "pandas-groupby"): mi_pandas_groupby,
     ("mi", "pandas-value_counts"): mi_pandas_value_counts,
     ("mi", "sklearn"): mi_sklearn,
@@ -236,10 +297,17 @@ METHODS = {
 def worker(task: str, impl: str, n: int, catalog: int, repeats: int) -> dict:
     func = METHODS[(task, impl)]
     if impl.startswith("fidelity"):  # load the compiled kernels from the on-disk cache first
-        small = mi_inputs(1000, 100) if task == "mi" else hit_inputs(1000, 100)
-        func(small, 100)
+        for small_catalog in (10, 100):  # dense and sorted paths
+            small = (mi_inputs if task == "mi" else hit_inputs)(1000, small_catalog)
+            if impl == "fidelity-e2e":
+                small["adversary"] = _observations(small["item_a"], small["next_a"], small_catalog)
+                small["target"] = _observations(small["item_t"], small["next_t"], small_catalog)
+            func(small, small_catalog)
     data = mi_inputs(n, catalog) if task == "mi" else hit_inputs(n, catalog)
     input_bytes = sum(a.nbytes for a in data.values())
+    if impl == "fidelity-e2e":  # the tables share the input arrays (no copies)
+        data["adversary"] = _observations(data["item_a"], data["next_a"], catalog)
+        data["target"] = _observations(data["item_t"], data["next_t"], catalog)
     times = []
     cpu_times = []
     peak_extra = 0
@@ -265,13 +333,22 @@ def worker(task: str, impl: str, n: int, catalog: int, repeats: int) -> dict:
         "peak_total_bytes": _status("VmHWM"),
         "check": check,
         "load": os.getloadavg()[0],
+        "fidelity_source": str(Path(sys.modules["fidelity"].__file__).parent)
+        if "fidelity" in sys.modules
+        else None,
     }
 
 
-def run_worker(task, impl, n, catalog, repeats, timeout) -> dict | None:
+def run_worker(task, impl, n, catalog, repeats, timeout, source=None) -> dict | None:
+    """Measure one implementation in a fresh process (``source``: import fidelity from there)."""
     cmd = [sys.executable, __file__, "--worker", task, impl, str(n), str(catalog), str(repeats)]
+    env = None
+    if source is not None:
+        env = {**os.environ, "PYTHONPATH": str(source)}
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, check=True, env=env
+        )
     except subprocess.TimeoutExpired:
         print(f"  {task}/{impl} n={n:.0e}: timed out after {timeout} s", flush=True)
         return None
@@ -313,6 +390,49 @@ def _fmt_bytes(b: float) -> str:
     return f"{b / 2**20:,.0f} MiB" if b < 2**30 else f"{b / 2**30:,.2f} GiB"
 
 
+MI_IMPLS = (
+    "fidelity",
+    "fidelity-sort",
+    "fidelity-fused",
+    "fidelity-e2e",
+    "fidelity-hash",
+    "bandwidth",
+    "pandas-groupby",
+    "pandas-value_counts",
+    "sklearn",
+)
+MI_BASELINES = (
+    "pandas-value_counts",
+    "pandas-groupby",
+    "sklearn",
+    "fidelity-sort",
+    "fidelity-today",
+    "fidelity-e2e-today",
+)
+
+
+def _mi_summary(n: int, catalog: int, results: dict[str, dict]) -> None:
+    """One line per fidelity variant: its speed-up over each baseline, and / bandwidth."""
+    half = n // 2
+    band = results.get("bandwidth")
+    for impl in ("fidelity", "fidelity-fused", "fidelity-e2e", "fidelity-sort"):
+        res = results.get(impl)
+        if res is None:
+            continue
+        parts = [
+            f"{results[b]['seconds'] / res['seconds']:.1f}x {b}"
+            for b in MI_BASELINES
+            if b in results and b != impl
+        ]
+        if band is not None:
+            parts.append(f"{res['seconds'] / band['seconds']:.2f}x the bandwidth time")
+        print(
+            f"summary  {half:.0e} per holder, catalog {catalog}: {impl:15s} "
+            f"{res['seconds'] * 1e3:8.1f} ms = " + ", ".join(parts),
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -346,6 +466,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeats", type=int, default=5, help="repeats below 10^8 (best kept; default 5)"
     )
+    parser.add_argument(
+        "--per-holder",
+        type=float,
+        default=0,
+        help="MI only: this many observations per holder for each of --catalogs "
+        "(instead of --sizes, which count both holders together)",
+    )
+    parser.add_argument(
+        "--catalogs",
+        default="229,1e4,1e6",
+        help="catalogs of the --per-holder MI runs (default 229,1e4,1e6)",
+    )
+    parser.add_argument(
+        "--mi-impls",
+        default=",".join(MI_IMPLS),
+        help=f"MI implementations to run (default {','.join(MI_IMPLS)})",
+    )
+    parser.add_argument(
+        "--today",
+        help="MI only: a source tree of an earlier fidelity (e.g. `git archive <commit> | tar -x "
+        "-C DIR`); its `fidelity` and `fidelity-e2e` calls are measured in the same run as "
+        "'fidelity-today' and 'fidelity-e2e-today'",
+    )
     parser.add_argument("--k", type=int, default=1, help="length of recommendation lists")
     parser.add_argument("--tasks", default="mi,hits", help="tasks to run (default mi,hits)")
     parser.add_argument("--json", help="also write the measurements to this JSON file")
@@ -365,6 +508,15 @@ def main(argv: list[str] | None = None) -> None:
     runs = [(n, catalog) for n in sizes]
     if not args.quick and args.big_catalog_n > 0:
         runs.append((int(args.big_catalog_n), int(args.big_catalog)))
+    mi_runs = runs
+    if args.per_holder > 0:
+        per_holder = int(args.per_holder)
+        mi_runs = [(2 * per_holder, int(float(c))) for c in args.catalogs.split(",")]
+        runs = [r for r in runs if r[1] == catalog] if "hits" in tasks else []
+    mi_impls = tuple(args.mi_impls.split(","))
+    unknown = sorted(set(mi_impls) - set(MI_IMPLS))
+    if unknown:
+        parser.error(f"--mi-impls: unknown {unknown}; known: {list(MI_IMPLS)}")
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}, numpy {np.__version__}"
@@ -382,42 +534,53 @@ def main(argv: list[str] | None = None) -> None:
         f"first call in a fresh process (import + compile/load + MI + hits on tiny data): "
         f"cold cache {first_call(True):.2f} s, warm on-disk cache {first_call(False):.2f} s"
     )
+    print(f"load average before the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rows = []
-    for n, cat in runs:
+    plan = [("mi", n, cat, mi_impls) for n, cat in mi_runs if "mi" in tasks]
+    plan += [
+        ("hits", n, cat, ("fidelity", "pandas", "numpy"))
+        for n, cat in runs
+        if "hits" in tasks and cat == catalog  # hit counting does not depend on the catalog
+    ]
+    for task, n, cat, impls in plan:
         repeats = 1 if (args.quick or n >= 10**8) else args.repeats
-        for task, impls in (
-            (
-                "mi",
-                ("fidelity", "fidelity-hash", "pandas-groupby", "pandas-value_counts", "sklearn"),
-            ),
-            ("hits", ("fidelity", "pandas", "numpy")),
-        ):
-            if task not in tasks or (task == "hits" and cat != catalog):
-                continue  # hit counting does not depend on the catalog
-            base = None
-            for impl in impls:
-                if not impl.startswith("fidelity") and n > args.baseline_max:
-                    continue
-                res = run_worker(task, impl, n, cat, repeats, args.timeout)
-                if res is None:
-                    continue
-                if impl == "fidelity":
-                    base = res
-                ratio = res["seconds"] / base["seconds"] if base else float("nan")
-                cpu_ratio = res["cpu_seconds"] / base["cpu_seconds"] if base else float("nan")
-                label = f"{task} k={K}" if task == "hits" else task
-                line = (
-                    f"{label:8s} n={n:.0e} catalog={cat:.0e} {impl:20s} "
-                    f"{res['seconds']:8.3f} s (cpu {res['cpu_seconds']:7.3f} s) "
-                    f"{n / res['seconds'] / 1e6:7.1f} M obs/s  "
-                    f"extra {_fmt_bytes(res['peak_extra_bytes']):>10s} "
-                    f"({res['peak_extra_bytes'] / res['input_bytes']:.2f}x input "
-                    f"{_fmt_bytes(res['input_bytes'])})  "
-                    f"fidelity {ratio:5.1f}x faster (cpu {cpu_ratio:5.1f}x)  "
-                    f"load {res['load']:.1f}  check={res['check']}"
+        base = None
+        results = {}
+        if task == "mi" and args.today:
+            impls = (*impls, *(f"{i}-today" for i in ("fidelity", "fidelity-e2e") if i in impls))
+        for impl in impls:
+            if not impl.startswith("fidelity") and n > args.baseline_max:
+                continue
+            if impl.endswith("-today"):  # the same call on the earlier code
+                res = run_worker(
+                    task, impl[: -len("-today")], n, cat, repeats, args.timeout, args.today
                 )
-                print(line, flush=True)
-                rows.append({**res, "speedup_of_fidelity": ratio, "cpu_speedup": cpu_ratio})
+                if res is not None:
+                    res["impl"] = impl
+            else:
+                res = run_worker(task, impl, n, cat, repeats, args.timeout)
+            if res is None:
+                continue
+            if impl == "fidelity":
+                base = res
+            ratio = res["seconds"] / base["seconds"] if base else float("nan")
+            cpu_ratio = res["cpu_seconds"] / base["cpu_seconds"] if base else float("nan")
+            label = f"{task} k={K}" if task == "hits" else task
+            line = (
+                f"{label:8s} n={n:.0e} catalog={cat:.0e} {impl:20s} "
+                f"{res['seconds']:8.3f} s (cpu {res['cpu_seconds']:7.3f} s) "
+                f"{n / res['seconds'] / 1e6:7.1f} M obs/s  "
+                f"extra {_fmt_bytes(res['peak_extra_bytes']):>10s} "
+                f"({res['peak_extra_bytes'] / res['input_bytes']:.2f}x input "
+                f"{_fmt_bytes(res['input_bytes'])})  "
+                f"fidelity {ratio:5.1f}x faster (cpu {cpu_ratio:5.1f}x)  "
+                f"load {res['load']:.1f}  check={res['check']}"
+            )
+            print(line, flush=True)
+            rows.append({**res, "speedup_of_fidelity": ratio, "cpu_speedup": cpu_ratio})
+            results[impl] = res
+        if task == "mi":
+            _mi_summary(n, cat, results)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 

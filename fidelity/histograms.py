@@ -29,8 +29,9 @@ import pandas as pd
 
 from fidelity.core import (
     check_radices,
+    code_range,
     joint_counts,
-    joint_counts_sorting,
+    joint_counts_columns,
     merge_counts,
     pack_columns,
     unpack_columns,
@@ -62,6 +63,21 @@ class EncodedFeatures:
             None if cols is None else pack_columns(cols, self.radices, compact=compact)
             for cols in self.columns
         )
+
+    def joint_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sorted distinct packed keys and the counts of the first two tables (A, T).
+
+        Packing, the range check of every code against its radix and the counting share
+        one pass (:func:`fidelity.core.joint_counts_columns`); a missing table counts 0.
+
+        Raises
+        ------
+        ValueError
+            When a code lies outside ``[0, radix)``.
+        """
+        empty = tuple(np.zeros(0, dtype=np.int64) for _ in self.radices)
+        cols_a, cols_t = (empty if c is None else c for c in self.columns[:2])
+        return joint_counts_columns(cols_a, cols_t, self.radices)
 
 
 def _check_features(features: Sequence[str], tables: list[Observations]) -> tuple[str, ...]:
@@ -127,6 +143,15 @@ def encode_features(
         timing column needs ``timing_bins``; naming ``features`` when the key space
         does not fit in 64 bits.
     """
+    return _encode(tables, features, timing_bins, scan_items=True)
+
+
+def _encode(tables, features, timing_bins, *, scan_items: bool) -> EncodedFeatures:
+    """:func:`encode_features`; ``scan_items=False`` takes the item radix from the vocabulary.
+
+    Without the scan, item codes are not checked: the caller must range-check them (the
+    counting pass of :meth:`EncodedFeatures.joint_counts` does).
+    """
     present = [t for t in tables if t is not None]
     if not present:
         raise ValueError("at least one Observations table is needed; got only None")
@@ -137,10 +162,9 @@ def encode_features(
     for f in feats:
         if f in ITEM_FEATURES:
             cols = [getattr(t, f) for t in present]
-            low = min((int(c.min()) for c in cols if len(c)), default=0)
+            low, high = code_range(cols) if scan_items else (0, -1)
             if low < 0:
                 raise ValueError(f"features: column {f!r} holds negative item codes ({low})")
-            high = max((int(c.max()) for c in cols if len(c)), default=-1)
             radix = max(max(t.n_items for t in present), high + 1, 1)
             edges = None
         else:
@@ -197,14 +221,16 @@ class ObservationHistogram:
         features, timing_bins
             See the module notes.
         """
-        enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
-        keys_a, keys_t = enc.keys(compact=True)
-        empty = np.zeros(0, dtype=np.uint64)
-        keys, ca, ct = joint_counts_sorting(
-            empty if keys_a is None else keys_a,
-            empty if keys_t is None else keys_t,
-            overwrite=True,  # the packed keys are our own temporaries
-        )
+        # Item codes are nearly always within the vocabulary: take the radix from it and
+        # let the counting pass check the codes, instead of scanning the columns first.
+        enc = _encode((adversary, target), features, timing_bins, scan_items=False)
+        try:
+            keys, ca, ct = enc.joint_counts()
+        except ValueError:
+            # an item code outside [0, n_items): the scanning encoder names a negative
+            # code or widens the radix to the largest code, as encode_features does
+            enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
+            keys, ca, ct = enc.joint_counts()
         return cls(keys, ca, ct, enc.features, enc.radices, enc.bin_edges)
 
     # --------------------------------------------------------------- merging

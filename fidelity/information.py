@@ -43,10 +43,11 @@ from tqdm.auto import tqdm
 
 from fidelity._validation import RandomStateLike, check_choice, check_fraction, spawn_generators
 from fidelity.core import (
+    count_common,
     count_keys,
-    joint_counts_sorting,
     mi_from_counts,
     miller_madow_bias,
+    run_values,
 )
 from fidelity.data.tables import Observations
 from fidelity.fano import SafeSessionSize, fano_min_observations, safe_session_size
@@ -88,11 +89,22 @@ def _check_count(name: str, value: int) -> int:
     return int(value)
 
 
-def _n_distinct(codes: np.ndarray) -> int:
-    """Number of distinct codes: runs when sorted (rows grouped by user), else a hash count."""
-    if len(codes) and bool(np.all(codes[1:] >= codes[:-1])):
-        return 1 + int(np.count_nonzero(codes[1:] != codes[:-1]))
-    return len(count_keys(codes.view(np.uint64))[0])
+def _unit_overlap(codes_a: np.ndarray, codes_t: np.ndarray) -> tuple[int, int, int]:
+    """Distinct units of A, of T and of both, with no sort when rows are grouped by unit.
+
+    Sorted codes (users or sessions of grouped rows, the usual case) take one pass per
+    table for their distinct codes (the run values) and one merge walk over those for the
+    common codes; otherwise the distinct codes come from a hash count and are intersected.
+    """
+    sorted_a, uniq_a = run_values(codes_a)
+    sorted_t, uniq_t = run_values(codes_t)
+    if sorted_a and sorted_t:
+        return len(uniq_a), len(uniq_t), count_common(uniq_a, uniq_t)
+    uniq_a, uniq_t = (
+        uniq if is_sorted else count_keys(codes.view(np.uint64))[0].view(np.int64)
+        for codes, uniq, is_sorted in ((codes_a, uniq_a, sorted_a), (codes_t, uniq_t, sorted_t))
+    )
+    return len(uniq_a), len(uniq_t), len(np.intersect1d(uniq_a, uniq_t, assume_unique=True))
 
 
 def _resolve(estimator, correction, n_permutations) -> tuple[str, int]:
@@ -180,23 +192,26 @@ def mutual_information(
     if not 0.0 < conf < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}")
 
-    encoded = encode_features(adversary, target, features=features, timing_bins=timing_bins)
-    keys_a, keys_t = encoded.keys(compact=True)
-    n_a, n_t = len(keys_a), len(keys_t)
+    n_a, n_t = len(adversary), len(target)
     units = None
     if n_permutations == 0 and n_bootstrap == 0:
-        # lean path: sort the (own, temporary) keys in place and count runs
-        _, counts_a, counts_t = joint_counts_sorting(keys_a, keys_t, overwrite=True)
-        m = len(counts_a)
-        n_units_a = _n_distinct(getattr(adversary, unit))
-        n_units_t = _n_distinct(getattr(target, unit))
-        n_common = len(np.intersect1d(getattr(adversary, unit), getattr(target, unit)))
+        # lean path: codes packed, range-checked and counted in one pass (dense tables
+        # for small catalogs), units counted without sorting
+        hist = ObservationHistogram.from_observations(
+            adversary, target, features=features, timing_bins=timing_bins
+        )
+        counts_a, counts_t, m, used = hist.counts_a, hist.counts_t, hist.n_values, hist.features
+        n_units_a, n_units_t, n_common = _unit_overlap(
+            getattr(adversary, unit), getattr(target, unit)
+        )
     else:
+        encoded = encode_features(adversary, target, features=features, timing_bins=timing_bins)
+        keys_a, keys_t = encoded.keys(compact=True)
         units = UserUnits.build(keys_a, keys_t, getattr(adversary, unit), getattr(target, unit))
+        del keys_a, keys_t
         counts_a, counts_t = units.counts()
         m, n_units_a, n_units_t = units.n_values, units.n_units_a, units.n_units_t
-        n_common = units.n_common
-    del keys_a, keys_t
+        n_common, used = units.n_common, encoded.features
     plugin = max(mi_from_counts(counts_a, counts_t, prior), 0.0)
     corrected = plugin + miller_madow_bias(counts_a, counts_t, prior)
     coverage = sample_coverage(counts_a + counts_t)
@@ -256,7 +271,7 @@ def mutual_information(
         n_bootstrap=n_bootstrap,
         confidence=conf,
         prior=prior,
-        features=encoded.features,
+        features=used,
         null_distribution=null,
         bootstrap_distribution=boot,
     )

@@ -14,7 +14,9 @@ from hypothesis.extra import numpy as hnp
 from sklearn.metrics import mutual_info_score
 
 from fidelity._validation import FidelityWarning
+from fidelity.core import reference as ref
 from fidelity.data.tables import Observations
+from fidelity.histograms import encode_features
 from fidelity.information import (
     MIEstimate,
     ObservationHistogram,
@@ -387,3 +389,61 @@ def test_user_counts_in_lean_and_resampling_paths():
         assert lean.n_users_adversary == full.n_users_adversary == adv.n_users
         assert lean.n_users_target == full.n_users_target == t.n_users
         assert lean.plugin == pytest.approx(full.plugin, abs=1e-12)
+
+
+@st.composite
+def observation_pairs(draw):
+    """Two small tables; users grouped or shuffled, shared or not; items maybe past n_items."""
+    n_items = draw(st.integers(1, 6))
+    tables = []
+    for _ in range(2):
+        n = draw(st.integers(1, 80))
+        codes = st.integers(0, n_items + draw(st.sampled_from([0, 0, 2])) - 1)
+        item = draw(hnp.arrays(np.int64, n, elements=codes))
+        nxt = draw(hnp.arrays(np.int64, n, elements=codes))
+        user = np.sort(draw(hnp.arrays(np.int64, n, elements=st.integers(0, 12))))
+        if draw(st.booleans()):
+            user = user[::-1].copy()  # rows not grouped by user
+        skip = draw(hnp.arrays(np.int64, n, elements=st.integers(0, 1)))
+        tables.append(make_obs(item, nxt, user, timing=skip, n_items=n_items))
+    return tuple(tables)
+
+
+@SETTINGS
+@given(observation_pairs(), st.sampled_from([("item", "next_item"), ("item", "next_item", "skip")]))
+def test_lean_counting_path_matches_numpy(pair, features):
+    # the one-pass counting (dense table or sort, item range checked in the pass) gives
+    # the counts of packing the encoded codes and counting them with NumPy
+    a, t = pair
+    hist = ObservationHistogram.from_observations(a, t, features=features)
+    enc = encode_features(a, t, features=features)
+    assert hist.radices == enc.radices
+    want = ref.joint_counts(
+        ref.pack_columns(enc.columns[0], enc.radices), ref.pack_columns(enc.columns[1], enc.radices)
+    )
+    for got, expected in zip((hist.keys, hist.counts_a, hist.counts_t), want, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    lean = mutual_information(a, t, features=features, n_permutations=0)
+    full = mutual_information(a, t, features=features, n_permutations=2, random_state=0)
+    assert lean.n_users_adversary == full.n_users_adversary == len(np.unique(a.user))
+    assert lean.n_users_target == full.n_users_target == len(np.unique(t.user))
+    assert lean.n_common_users == full.n_common_users == len(np.intersect1d(a.user, t.user))
+    assert lean.plugin == full.plugin
+    assert lean.corrected == full.corrected
+
+
+def test_item_codes_outside_the_vocabulary_widen_the_radix_or_are_named():
+    # codes past n_items fail the fused range check; the scanning encoder then widens
+    # the radix exactly as encode_features does, and names negative codes
+    a = make_obs([0, 1, 7], [1, 2, 0], n_items=3)
+    t = make_obs([2, 2, 1], [0, 9, 1], n_items=3)
+    hist = ObservationHistogram.from_observations(a, t, features=("item", "next_item"))
+    assert hist.radices == (8, 10)  # largest item code + 1 per feature
+    np.testing.assert_array_equal(hist.keys, [1, 11, 12, 20, 29, 70])  # item * 10 + next
+    np.testing.assert_array_equal(hist.counts_a, [1, 0, 1, 0, 0, 1])
+    np.testing.assert_array_equal(hist.counts_t, [0, 1, 0, 1, 1, 0])
+    bad = make_obs([0, -1], [1, 2], n_items=3)
+    with pytest.raises(ValueError, match=r"column 'item' holds negative item codes \(-1\)"):
+        ObservationHistogram.from_observations(bad, t, features=("item", "next_item"))
+    with pytest.raises(ValueError, match=r"negative item codes"):
+        mutual_information(bad, t, features=("item", "next_item"), n_permutations=0)

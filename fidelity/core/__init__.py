@@ -3,13 +3,25 @@
 Every kernel is compiled once with ``@njit(cache=True)`` and has a plain-NumPy
 reference twin in :mod:`fidelity.core.reference`, checked by property tests. The
 functions exported here coerce dtypes and call the kernels; they do not validate
-(the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do).
+(the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do),
+except :func:`joint_counts_columns`, whose counting pass checks every code against its
+radix (a dense table must never be indexed out of bounds).
 """
 
-from fidelity.core.aggregate import run_aggregate, segment_count, segment_mean, segment_sum
-from fidelity.core.hashing import count_keys, joint_counts, joint_counts_sorting, unique_inverse
+from fidelity.core.aggregate import (
+    count_common,
+    count_runs,
+    run_aggregate,
+    run_values,
+    segment_count,
+    segment_mean,
+    segment_sum,
+)
+from fidelity.core.counting import joint_counts_columns, joint_counts_sorting, use_dense
+from fidelity.core.hashing import count_keys, joint_counts, unique_inverse
 from fidelity.core.histogram import (
     check_radices,
+    code_range,
     merge_counts,
     pack_codes,
     pack_columns,
@@ -23,10 +35,14 @@ from fidelity.core.rows import sum_table_rows
 __all__ = [
     "binary_entropy",
     "check_radices",
+    "code_range",
     "confusion_counts",
+    "count_common",
     "count_keys",
+    "count_runs",
     "hit_rank",
     "joint_counts",
+    "joint_counts_columns",
     "joint_counts_sorting",
     "merge_counts",
     "mi_from_counts",
@@ -34,6 +50,7 @@ __all__ = [
     "pack_codes",
     "pack_columns",
     "run_aggregate",
+    "run_values",
     "segment_count",
     "segment_mean",
     "segment_sum",
@@ -42,4 +59,5 @@ __all__ = [
     "unique_inverse",
     "unit_counts",
     "unpack_columns",
+    "use_dense",
 ]

@@ -7,8 +7,9 @@ A slot is one row (key, count A, count T) of 24 bytes, so one probe touches one 
 line: 34 to 69 bytes per distinct key. The key 2**64 - 1 marks an empty slot; it
 never comes out of :func:`fidelity.core.pack_columns` and is counted aside when given.
 
-:func:`joint_counts_sorting` gives the same result by sorting; it is faster when the
-keys are many and the distinct values do not fit in the CPU caches.
+:func:`fidelity.core.joint_counts_sorting` (module :mod:`fidelity.core.counting`) gives
+the same result with dense tables or by sorting; it is faster when the keys are many
+and the distinct values do not fit in the CPU caches.
 
 Hashing is Fibonacci (multiplicative) hashing with linear probing. Results are
 returned sorted by key, so they do not depend on insertion order and per-partition
@@ -17,13 +18,8 @@ results can be merged with :func:`fidelity.core.merge_counts`.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
-
-from fidelity.core.histogram import _merge_kernel
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # slot marker; a key equal to it is counted aside
@@ -148,30 +144,6 @@ def _joint_counts_kernel(keys_a, keys_t, weights_a, weights_t):
     table, bits, size = _accumulate(table, bits, size, aside, keys_t, weights_t, 2)
     has_aside = _has_key(keys_a, _EMPTY) or _has_key(keys_t, _EMPTY)
     return _extract(table, size, aside, has_aside)
-
-
-@njit(cache=True, nogil=True)
-def _runs_kernel(sorted_keys):
-    """Distinct keys and run lengths of a sorted array (two simple passes)."""
-    n = sorted_keys.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-    m = 1
-    for i in range(1, n):
-        m += sorted_keys[i] != sorted_keys[i - 1]
-    keys = np.empty(m, dtype=np.uint64)
-    counts = np.empty(m, dtype=np.int64)
-    r = 0
-    start = 0
-    keys[0] = sorted_keys[0]
-    for i in range(1, n):
-        if sorted_keys[i] != sorted_keys[i - 1]:
-            counts[r] = i - start
-            r += 1
-            keys[r] = sorted_keys[i]
-            start = i
-    counts[r] = n - start
-    return keys, counts
 
 
 @njit(cache=True)
@@ -322,82 +294,6 @@ def joint_counts(
     )
     order = np.argsort(keys)  # NumPy's SIMD sort; keys are distinct
     return keys[order], ca[order], ct[order]
-
-
-#: Keys per holder from which :func:`joint_counts_sorting` sorts the two holders in two
-#: threads by default (below it a thread costs more than it saves).
-THREAD_MIN_KEYS = 1 << 18
-
-
-def _available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _sorted_runs(keys: np.ndarray, overwrite: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct keys and counts of one holder: NumPy's sort, then run lengths.
-
-    Both steps release the GIL, so two holders run concurrently in two threads.
-    """
-    arr = np.asarray(keys)
-    if arr.dtype not in (np.uint32, np.uint64):
-        arr = arr.astype(np.uint64)
-    if overwrite and arr is keys and arr.flags.c_contiguous and arr.flags.writeable:
-        arr.sort()
-    else:
-        arr = np.sort(arr)
-    return _runs_kernel(arr)
-
-
-def joint_counts_sorting(
-    keys_a: np.ndarray,
-    keys_t: np.ndarray,
-    *,
-    overwrite: bool = False,
-    n_threads: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Same result as :func:`joint_counts`, by sorting (NumPy's SIMD sort), run lengths and a merge.
-
-    Faster than hashing when keys are many and distinct values spread beyond the CPU
-    caches, but needs the keys sorted: with ``overwrite=True`` the given arrays (which
-    must be contiguous ``uint64`` or ``uint32``, see ``pack_columns(compact=True)``) are
-    sorted in place and no copy is made; otherwise sorted copies are made. Output keys
-    are ``uint64`` either way.
-
-    Parameters
-    ----------
-    keys_a, keys_t : ndarray of uint32 or uint64
-        Observation keys of holder A and holder T.
-    overwrite : bool, default False
-        Sort the given arrays in place.
-    n_threads : int or None, default None
-        ``2`` sorts and counts the two holders concurrently in two threads (NumPy's
-        sort and the run-length kernel release the GIL; 1.3-1.5x faster at 10^7 keys
-        on two cores), ``1`` one after the other. ``None``: two threads when at least
-        two cores are available and each holder has :data:`THREAD_MIN_KEYS` keys or
-        more. The result does not depend on it (integer counts, same order). Threads,
-        not numba's ``parallel=True``, so it stays safe in forked sweep workers.
-    """
-    if n_threads is None:
-        big = min(np.size(keys_a), np.size(keys_t)) >= THREAD_MIN_KEYS
-        n_threads = 2 if big and _available_cores() >= 2 else 1
-    elif isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)):
-        raise TypeError(f"n_threads must be None or an integer >= 1; got {n_threads!r}")
-    elif n_threads < 1:
-        raise ValueError(f"n_threads must be None or an integer >= 1; got {n_threads!r}")
-    if n_threads >= 2:
-        with ThreadPoolExecutor(max_workers=1) as pool:  # A there, T here
-            runs_a = pool.submit(_sorted_runs, keys_a, overwrite)
-            keys_2, counts_2 = _sorted_runs(keys_t, overwrite)
-            keys_1, counts_1 = runs_a.result()
-    else:
-        keys_1, counts_1 = _sorted_runs(keys_a, overwrite)
-        keys_2, counts_2 = _sorted_runs(keys_t, overwrite)
-    return _merge_kernel(
-        keys_1, counts_1, np.zeros_like(counts_1), keys_2, np.zeros_like(counts_2), counts_2
-    )
 
 
 def count_keys(

@@ -91,6 +91,61 @@ def count_keys(keys: np.ndarray, weights: np.ndarray | None = None):
     return out_keys, counts
 
 
+def dense_counts(keys: np.ndarray, space: int) -> np.ndarray:
+    """Twin of the dense counting kernel: occurrences of each key in ``[0, space)``."""
+    return np.bincount(np.asarray(keys, dtype=np.int64), minlength=space).astype(np.int64)
+
+
+def table_runs(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Twin of the dense extraction: non-zero cells (increasing) and their counts."""
+    keys = np.flatnonzero(np.asarray(table))
+    return keys.astype(np.uint64), np.asarray(table)[keys].astype(np.int64)
+
+
+def pack_checked(columns, radices: Sequence[int]) -> tuple[np.ndarray, int]:
+    """Twin of the checked packing kernel: (keys of the rows in range, rows out of range).
+
+    Rows with a code outside ``[0, radix)`` get key 0 here; the kernel's key for them
+    is unspecified (callers raise instead of using it).
+    """
+    cols = np.atleast_2d(np.asarray(columns, dtype=np.int64))
+    ok = np.ones(cols.shape[1], dtype=bool)
+    for j, r in enumerate(radices):
+        ok &= (cols[j] >= 0) & (cols[j] < int(r))
+    keys = pack_columns(np.where(ok, cols, 0), radices)
+    return keys, int((~ok).sum())
+
+
+def joint_counts_columns(columns_a, columns_t, radices: Sequence[int]):
+    return joint_counts(pack_columns(columns_a, radices), pack_columns(columns_t, radices))
+
+
+def count_runs(keys: np.ndarray) -> tuple[bool, int]:
+    keys = np.asarray(keys)
+    if len(keys) == 0:
+        return True, 0
+    return bool(np.all(keys[1:] >= keys[:-1])), 1 + int(np.count_nonzero(keys[1:] != keys[:-1]))
+
+
+def run_values(keys: np.ndarray) -> tuple[bool, np.ndarray]:
+    keys = np.asarray(keys, dtype=np.int64)
+    if keys.size == 0:
+        return True, keys.copy()
+    starts = np.r_[True, keys[1:] != keys[:-1]]
+    return bool(np.all(keys[1:] >= keys[:-1])), keys[starts]
+
+
+def count_common(sorted_a: np.ndarray, sorted_b: np.ndarray) -> int:
+    return len(np.intersect1d(np.asarray(sorted_a), np.asarray(sorted_b)))
+
+
+def code_range(columns) -> tuple[int, int]:
+    values = np.concatenate([np.asarray(c, dtype=np.int64).ravel() for c in columns] or [[]])
+    if values.size == 0:
+        return 0, -1
+    return int(values.min()), int(values.max())
+
+
 def pack_columns(columns: np.ndarray, radices: Sequence[int]) -> np.ndarray:
     cols = np.atleast_2d(np.asarray(columns)).astype(object)
     key = np.zeros(cols.shape[1], dtype=object)

@@ -145,16 +145,17 @@ def test_joint_counts_sorting_matches_reference(keys_a, keys_t, overwrite, n_thr
 
 
 def test_joint_counts_sorting_threads_give_the_same_counts_on_large_input():
-    # above THREAD_MIN_KEYS the default sorts the holders in two threads
+    # above THREAD_MIN_KEYS the default counts the holders in two threads
     rng = np.random.default_rng(0)
-    n = core.hashing.THREAD_MIN_KEYS + 17
+    n = core.counting.THREAD_MIN_KEYS + 17
     keys_a = rng.integers(0, 5_000, n).astype(np.uint32)
     keys_t = rng.integers(2_000, 9_000, n + 5).astype(np.uint32)
     want = ref.joint_counts(keys_a.astype(np.uint64), keys_t.astype(np.uint64))
     for n_threads in (None, 1, 2):
-        got = core.joint_counts_sorting(keys_a, keys_t, n_threads=n_threads)
-        for g, w in zip(got, want, strict=True):
-            np.testing.assert_array_equal(g, w)
+        for method in ("auto", "dense", "sort"):  # auto: dense (9,000 cells for 2^18 keys)
+            got = core.joint_counts_sorting(keys_a, keys_t, n_threads=n_threads, method=method)
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_array_equal(g, w)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
@@ -164,12 +165,16 @@ def test_joint_counts_sorting_rejects_bad_n_threads(bad):
         core.joint_counts_sorting(keys, keys, n_threads=bad)
 
 
-def test_joint_counts_sorting_overwrite_sorts_in_place_only_when_asked():
+@pytest.mark.parametrize("method", ["auto", "dense", "sort"])
+def test_joint_counts_sorting_overwrite_sorts_in_place_only_when_asked(method):
     keys = np.array([5, 1, 3, 1], dtype=np.uint64)
-    core.joint_counts_sorting(keys, keys[:0].copy())
-    np.testing.assert_array_equal(keys, [5, 1, 3, 1])
-    core.joint_counts_sorting(keys, keys[:0].copy(), overwrite=True)
-    np.testing.assert_array_equal(keys, [1, 1, 3, 5])
+    core.joint_counts_sorting(keys, keys[:0].copy(), method=method)
+    np.testing.assert_array_equal(keys, [5, 1, 3, 1])  # never modified without overwrite
+    core.joint_counts_sorting(keys, keys[:0].copy(), overwrite=True, method=method)
+    # the sort path sorts in place; the dense path leaves the keys alone
+    dense = method == "dense" or (method == "auto" and core.use_dense(6, 4))
+    want = [5, 1, 3, 1] if dense else [1, 1, 3, 5]
+    np.testing.assert_array_equal(keys, want)
 
 
 @SETTINGS
