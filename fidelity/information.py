@@ -47,7 +47,7 @@ from fidelity.core import (
     count_keys,
     mi_from_counts,
     miller_madow_bias,
-    run_values,
+    run_values_pair,
 )
 from fidelity.data.tables import Observations
 from fidelity.fano import SafeSessionSize, fano_min_observations, safe_session_size
@@ -93,11 +93,11 @@ def _unit_overlap(codes_a: np.ndarray, codes_t: np.ndarray) -> tuple[int, int, i
     """Distinct units of A, of T and of both, with no sort when rows are grouped by unit.
 
     Sorted codes (users or sessions of grouped rows, the usual case) take one pass per
-    table for their distinct codes (the run values) and one merge walk over those for the
-    common codes; otherwise the distinct codes come from a hash count and are intersected.
+    table for their distinct codes (the run values; the two tables in two threads when
+    large) and one merge walk over those for the common codes; otherwise the distinct
+    codes come from a hash count and are intersected.
     """
-    sorted_a, uniq_a = run_values(codes_a)
-    sorted_t, uniq_t = run_values(codes_t)
+    (sorted_a, uniq_a), (sorted_t, uniq_t) = run_values_pair(codes_a, codes_t)
     if sorted_a and sorted_t:
         return len(uniq_a), len(uniq_t), count_common(uniq_a, uniq_t)
     uniq_a, uniq_t = (

@@ -17,7 +17,12 @@ from fidelity.core.aggregate import (
     segment_mean,
     segment_sum,
 )
-from fidelity.core.counting import joint_counts_columns, joint_counts_sorting, use_dense
+from fidelity.core.counting import (
+    joint_counts_columns,
+    joint_counts_sorting,
+    run_values_pair,
+    use_dense,
+)
 from fidelity.core.hashing import count_keys, joint_counts, unique_inverse
 from fidelity.core.histogram import (
     check_radices,
@@ -51,6 +56,7 @@ __all__ = [
     "pack_columns",
     "run_aggregate",
     "run_values",
+    "run_values_pair",
     "segment_count",
     "segment_mean",
     "segment_sum",
