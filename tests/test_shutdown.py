@@ -23,7 +23,7 @@ import pytest
 
 from fidelity import _memory
 from fidelity.data.synthetic import make_sessions
-from fidelity.experiment import SweepGrid
+from fidelity.experiment import SweepGrid, executors
 from fidelity.experiment.executors import execute
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
@@ -42,7 +42,8 @@ PROBE = textwrap.dedent(
     if __name__ == "__main__":
         from fidelity.data.synthetic import make_sessions
         from fidelity.experiment import SweepGrid
-        from fidelity.experiment.executors import execute
+        from fidelity.experiment import executors
+from fidelity.experiment.executors import execute
 
         observations = make_sessions(n_sessions=200, random_state=0).observations()
         grid = SweepGrid(overlaps=(0.0, 1.0), target_sizes=(20,), recommenders=("markov",))
@@ -229,3 +230,16 @@ def test_a_closed_stdout_exits_141_without_a_traceback():
     proc.wait(timeout=300)
     assert proc.returncode == 141, err
     assert err == ""
+
+
+def test_the_resource_tracker_starts_quiet_and_the_environment_is_restored(monkeypatch):
+    for before in (None, "default"):
+        if before is None:
+            monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+        else:
+            monkeypatch.setenv("PYTHONWARNINGS", before)
+        with executors._quiet_resource_tracker():
+            inside = os.environ["PYTHONWARNINGS"].split(",")
+            assert inside[-1] == "ignore:resource_tracker:UserWarning"
+            assert inside[:-1] == ([] if before is None else [before])
+        assert os.environ.get("PYTHONWARNINGS") == before

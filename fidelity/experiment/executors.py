@@ -27,6 +27,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import as_completed
+from contextlib import contextmanager
 from typing import Any
 
 import loky
@@ -48,6 +49,12 @@ Task = tuple[Scenario, list[SweepConfig]]
 RunScenario = Callable[[Observations, Scenario, list[SweepConfig], SweepGrid], list[dict]]
 
 _PR_SET_PDEATHSIG = 1
+# loky's resource tracker (a process of its own, started with the first pool) unlinks, at
+# exit, the semaphores of workers that an interrupt killed before they could unregister
+# them, and warns about each on the terminal, after the one-line message of an interrupted
+# run. The cleanup is what it should be; only its warnings are silenced, through the
+# environment the tracker starts with.
+_QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 _WATCHDOG_INTERVAL_S = 0.5
 
 
@@ -127,7 +134,27 @@ def _parent_log_level() -> int | None:
     return logger.getEffectiveLevel() if logger.hasHandlers() else None
 
 
+@contextmanager
+def _quiet_resource_tracker() -> Iterator[None]:
+    before = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = f"{before},{_QUIET_TRACKER}" if before else _QUIET_TRACKER
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = before
+
+
 def _local_pool(
+    observations: Observations, grid: SweepGrid, tasks: list[Task], n_jobs: int, run: RunScenario
+) -> Iterator[list[dict[str, Any]]]:
+    with _quiet_resource_tracker():
+        yield from _pool_rows(observations, grid, tasks, n_jobs, run)
+
+
+def _pool_rows(
     observations: Observations, grid: SweepGrid, tasks: list[Task], n_jobs: int, run: RunScenario
 ) -> Iterator[list[dict[str, Any]]]:
     pool = loky.ProcessPoolExecutor(
