@@ -42,8 +42,7 @@ PROBE = textwrap.dedent(
     if __name__ == "__main__":
         from fidelity.data.synthetic import make_sessions
         from fidelity.experiment import SweepGrid
-        from fidelity.experiment import executors
-from fidelity.experiment.executors import execute
+        from fidelity.experiment.executors import execute
 
         observations = make_sessions(n_sessions=200, random_state=0).observations()
         grid = SweepGrid(overlaps=(0.0, 1.0), target_sizes=(20,), recommenders=("markov",))
