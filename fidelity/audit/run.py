@@ -18,7 +18,7 @@ from fidelity.data.tables import Observations
 from fidelity.evaluation import AttackRequest, session_curve
 from fidelity.evaluation.data_information import data_information
 from fidelity.evaluation.session_curve import DEFAULT_TOLERANCE
-from fidelity.evaluation.signals import SHARED_MODEL_OPTIONS, prepare_signals
+from fidelity.evaluation.signals import prepare_signals, share_models
 from fidelity.recommenders import (
     RECOMMENDERS,
     Recommender,
@@ -291,9 +291,7 @@ def audit(
         )
         for request, sig in zip(in_curve, sc.signals, strict=True):
             signals[id(request)] = sig
-            if not (SHARED_MODEL_OPTIONS & set(request.options)):
-                for key, value in sig.artifacts.items():
-                    shared.setdefault(key, value)
+            share_models(shared, request, sig)
     rest = [r for r in requests if id(r) not in signals]
     computed = prepare_signals(
         rest,

@@ -18,11 +18,22 @@ from fidelity.data.tables import Observations
 from fidelity.evaluation.evaluate import AttackRequest, default_options
 from fidelity.scenario import FittedTarget
 
-__all__ = ["SHARED_MODEL_OPTIONS", "prepare_signals"]
+__all__ = ["SHARED_MODEL_OPTIONS", "prepare_signals", "share_models"]
 
 # Options through which a request asks for its own reference or shadow models instead of
 # reusing those an earlier attack fitted.
 SHARED_MODEL_OPTIONS = {"n_references", "reference_size", "n_shadows", "shadow_size"}
+
+
+def share_models(shared: dict[str, Any], request: AttackRequest, signals: AttackSignals) -> None:
+    """Offer the models ``signals`` fitted to later attacks, unless ``request`` sized them.
+
+    A request that sets one of :data:`SHARED_MODEL_OPTIONS` fitted models of its own
+    size; they are not shared. Models already in ``shared`` stay (the first wins).
+    """
+    if not (SHARED_MODEL_OPTIONS & set(request.options)):
+        for name, value in signals.artifacts.items():
+            shared.setdefault(name, value)
 
 
 def prepare_signals(
@@ -78,8 +89,6 @@ def prepare_signals(
             show_progress=show_progress,
             **options,
         )
-        if not (SHARED_MODEL_OPTIONS & set(request.options)):
-            for name, value in result.artifacts.items():
-                shared.setdefault(name, value)
+        share_models(shared, request, result)
         signals.append(result)
     return signals
