@@ -83,6 +83,21 @@ def _dense_count_kernel(keys, table):
         table[keys[i]] += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _packed_row(columns, radices, i):
+    """Row ``i``'s mixed-radix key and whether every code lies in ``[0, radix)``.
+
+    Negative codes wrap to huge unsigned values, so one comparison checks both ends.
+    """
+    key = np.uint64(0)
+    ok = True
+    for j in range(len(columns)):
+        code = np.uint64(columns[j][i])
+        ok &= code < radices[j]
+        key = key * radices[j] + code
+    return key, ok
+
+
 @njit(cache=True, nogil=True)
 def _dense_count_columns_kernel(columns, radices, table):
     """Pack the codes of ``columns`` (mixed radix) and count them in ``table``, one pass.
@@ -93,12 +108,7 @@ def _dense_count_columns_kernel(columns, radices, table):
     n = columns[0].shape[0]
     bad = 0
     for i in range(n):
-        key = np.uint64(0)
-        ok = True
-        for j in range(len(columns)):
-            code = np.uint64(columns[j][i])
-            ok &= code < radices[j]
-            key = key * radices[j] + code
+        key, ok = _packed_row(columns, radices, i)
         if ok:
             table[key] += 1
         else:
@@ -112,12 +122,7 @@ def _pack_checked_kernel(columns, radices, keys):
     n = columns[0].shape[0]
     bad = 0
     for i in range(n):
-        key = np.uint64(0)
-        ok = True
-        for j in range(len(columns)):
-            code = np.uint64(columns[j][i])
-            ok &= code < radices[j]
-            key = key * radices[j] + code
+        key, ok = _packed_row(columns, radices, i)
         keys[i] = key
         bad += not ok
     return bad
