@@ -243,15 +243,18 @@ def _key_runs(keys: np.ndarray, overwrite: bool, method: str) -> tuple[np.ndarra
     return _sorted_runs(arr)
 
 
-def _both_holders(func, args_a: tuple, args_t: tuple, n_threads: int):
+def _in_two_threads(func, args_a: tuple, args_t: tuple, n_threads: int) -> tuple:
+    """``(func(*args_a), func(*args_t))``, A in a second thread when ``n_threads >= 2``."""
     if n_threads >= 2:
         with ThreadPoolExecutor(max_workers=1) as pool:  # A there, T here
-            runs_a = pool.submit(func, *args_a)
-            keys_2, counts_2 = func(*args_t)
-            keys_1, counts_1 = runs_a.result()
-    else:
-        keys_1, counts_1 = func(*args_a)
-        keys_2, counts_2 = func(*args_t)
+            result_a = pool.submit(func, *args_a)
+            result_t = func(*args_t)
+            return result_a.result(), result_t
+    return func(*args_a), func(*args_t)
+
+
+def _both_holders(func, args_a: tuple, args_t: tuple, n_threads: int):
+    (keys_1, counts_1), (keys_2, counts_2) = _in_two_threads(func, args_a, args_t, n_threads)
     return _merge(
         keys_1, counts_1, np.zeros_like(counts_1), keys_2, np.zeros_like(counts_2), counts_2
     )
@@ -277,12 +280,8 @@ def run_values_pair(
     -------
     ((is_sorted_a, values_a), (is_sorted_t, values_t))
     """
-    if _check_threads(n_threads, len(keys_a), len(keys_t)) >= 2:
-        with ThreadPoolExecutor(max_workers=1) as pool:  # A there, T here
-            runs_a = pool.submit(run_values, keys_a)
-            runs_t = run_values(keys_t)
-            return runs_a.result(), runs_t
-    return run_values(keys_a), run_values(keys_t)
+    n_threads = _check_threads(n_threads, len(keys_a), len(keys_t))
+    return _in_two_threads(run_values, (keys_a,), (keys_t,), n_threads)
 
 
 def joint_counts_sorting(
