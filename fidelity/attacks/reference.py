@@ -144,6 +144,35 @@ def reference_models(
     return list(bank.models), bank.inside
 
 
+def adversary_bank(
+    split: ProviderSplit,
+    adversary_models: AdversaryModels | None,
+    recommender: Any,
+    recommender_params: dict[str, Any] | None,
+    *,
+    n_models: int,
+    size: int | None,
+    random_state: RandomStateLike,
+    show_progress: bool = False,
+) -> AdversaryModels:
+    """The reference models of an attack: ``adversary_models`` checked, or fitted anew.
+
+    Models another attack already fitted on this split are checked against it and used
+    as they are (their number replaces ``n_models``); otherwise ``n_models`` models of
+    the target's kind (``recommender``) are fitted on paired user sets.
+    """
+    if adversary_models is not None:
+        return check_adversary_models(adversary_models, split)
+    return fit_adversary_models(
+        split,
+        as_template(recommender, recommender_params),
+        n_models=n_models,
+        size=size,
+        random_state=random_state,
+        show_progress=show_progress,
+    )
+
+
 def check_adversary_models(bank: AdversaryModels, split: ProviderSplit) -> AdversaryModels:
     """Check that ``bank`` was fitted on this split's adversary data."""
     if not isinstance(bank, AdversaryModels):
@@ -215,18 +244,17 @@ def prepare_reference(
             f"calibration='gaussian' needs the 'scores' threat model; got threat={threat!r}"
         )
     ref_seed, boot_seed = seed_sequence(random_state).spawn(2)
-    if adversary_models is None:
-        bank = fit_adversary_models(
-            split,
-            as_template(recommender, recommender_params),
-            n_models=n_references,
-            size=reference_size,
-            random_state=ref_seed,
-            show_progress=show_progress,
-        )
-    else:
-        bank = check_adversary_models(adversary_models, split)
-        n_references = len(bank.models)
+    bank = adversary_bank(
+        split,
+        adversary_models,
+        recommender,
+        recommender_params,
+        n_models=n_references,
+        size=reference_size,
+        random_state=ref_seed,
+        show_progress=show_progress,
+    )
+    n_references = len(bank.models)
     adv = split.adversary
     out = ~bank.inside
     target = model_outputs(model, adv, threat, k)
@@ -346,6 +374,7 @@ SPEC = register_attack(
 __all__ = [
     "CALIBRATIONS",
     "AdversaryModels",
+    "adversary_bank",
     "fit_adversary_models",
     "prepare_reference",
     "reference_attack",

@@ -85,10 +85,10 @@ from fidelity.attacks.pairwise import (
     transform,
     user_patterns,
 )
-from fidelity.attacks.reference import AdversaryModels, check_adversary_models, reference_models
+from fidelity.attacks.reference import AdversaryModels, adversary_bank
 from fidelity.attacks.registry import AttackOption, AttackSpec, register_attack
 from fidelity.attacks.results import AttackResult, AttackSignals, summarise
-from fidelity.attacks.threats import as_template, check_list_length, check_threat
+from fidelity.attacks.threats import check_list_length, check_threat
 from fidelity.data.tables import Observations
 from fidelity.metrics import user_scores
 from fidelity.split import ProviderSplit, pseudo_user_codes
@@ -256,22 +256,20 @@ def prepare_rmia(
     gamma = _check_gamma(gamma)
     check_choice("aggregate", aggregate, AGGREGATES)
     population = _check_population(population, split)
-    template = as_template(recommender, recommender_params)
     # the reference attack spawns (references, bootstrap) from the same seed: with one
     # random_state both attacks train the same references and share the ROC bootstrap
     ref_seed, boot_seed, pop_seed = seed_sequence(random_state).spawn(3)
-    if adversary_models is None:
-        refs, inside = reference_models(
-            split,
-            template,
-            n_models=n_references,
-            size=reference_size,
-            random_state=ref_seed,
-            show_progress=show_progress,
-        )
-    else:
-        bank = check_adversary_models(adversary_models, split)
-        refs, inside, n_references = list(bank.models), bank.inside, len(bank.models)
+    bank = adversary_bank(
+        split,
+        adversary_models,
+        recommender,
+        recommender_params,
+        n_models=n_references,
+        size=reference_size,
+        random_state=ref_seed,
+        show_progress=show_progress,
+    )
+    refs, inside, n_references = list(bank.models), bank.inside, len(bank.models)
     adv = split.adversary
     rng = np.random.default_rng(pop_seed)
 
