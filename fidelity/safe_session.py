@@ -254,12 +254,7 @@ def estimate_safe_session_size(
         safe_session_size(v, success=success).size for v in (mi_full, mi_high, mi_low)
     )
     return SafeSessionEstimate(
-        sizes=sizes,
-        mi=runs.mean(axis=1),
-        mi_std=runs.std(axis=1, ddof=1) if n_repeats > 1 else np.zeros(len(sizes)),
-        mi_corrected=corrected.mean(axis=1),
-        null_mean=nulls.mean(axis=1),
-        mi_runs=runs,
+        **_measured(sizes, runs, corrected, nulls),
         slope=float(fit.slope),
         intercept=float(fit.intercept),
         full_size=full_size,
@@ -274,16 +269,22 @@ def estimate_safe_session_size(
     )
 
 
+def _measured(sizes, runs, corrected, nulls) -> dict[str, object]:
+    """The fields of an estimate that summarise the measured sizes' repeats."""
+    return {
+        "sizes": sizes,
+        "mi": runs.mean(axis=1),
+        "mi_std": runs.std(axis=1, ddof=1) if runs.shape[1] > 1 else np.zeros(len(sizes)),
+        "mi_corrected": corrected.mean(axis=1),
+        "null_mean": nulls.mean(axis=1),
+        "mi_runs": runs,
+    }
+
+
 def _no_bound_estimate(sizes, runs, corrected, nulls, full_size, success, confidence):
     """The estimate when fewer than two sizes measured an MI above 0: no bound from MI."""
-    n_repeats = runs.shape[1]
     return SafeSessionEstimate(
-        sizes=sizes,
-        mi=runs.mean(axis=1),
-        mi_std=runs.std(axis=1, ddof=1) if n_repeats > 1 else np.zeros(len(sizes)),
-        mi_corrected=corrected.mean(axis=1),
-        null_mean=nulls.mean(axis=1),
-        mi_runs=runs,
+        **_measured(sizes, runs, corrected, nulls),
         slope=float("nan"),
         intercept=float("nan"),
         full_size=full_size,
