@@ -19,16 +19,22 @@ slightly between A and T):
 - ``fidelity-fused``: ``joint_counts_columns`` (codes packed, range-checked and counted
   in one pass) + ``mi_from_counts``;
 - ``fidelity-e2e``: ``fidelity.information.mutual_information(adversary, target)`` on
-  ``Observations`` built from the same arrays (rows grouped by user, 15 per user), the
-  public call without resampling (feature encoding, counting, MI, Miller-Madow, users);
+  ``Observations`` built from the same arrays plus user codes (rows grouped by user, 15
+  per user, half of each holder's users also in the other), the public call without
+  resampling (feature encoding, counting, MI, Miller-Madow, users of each holder and
+  common users): it reads the two user columns as well, half as many bytes again;
 - ``fidelity-hash``: ``pack_codes`` + the open-addressing hash count ``joint_counts``;
 - ``bandwidth``: ``np.add.reduce`` of each of the four int64 input arrays (one read of
   the inputs: the memory-bandwidth reference, not an MI);
+- ``bandwidth-e2e``: the same over the six arrays the public call reads (the four code
+  columns and the two user columns);
 - ``pandas-groupby``: DataFrame of (holder, item, next_item), ``groupby().size().unstack()``,
   MI with NumPy from the counts (the natural pandas implementation);
 - ``pandas-value_counts``: keys packed with NumPy, ``Series.value_counts`` per holder,
   aligned, MI with NumPy (a stronger pandas baseline);
-- ``sklearn``: ``mutual_info_score(holder, item * C + next_item) / ln 2``.
+- ``sklearn``: ``mutual_info_score(holder, item * C + next_item) / ln 2``;
+- ``pandas-e2e``: what the public call returns, with pandas: ``pandas-value_counts``, the
+  users of each holder by ``pd.unique``, the common users by ``Index.intersection``.
 
 Hit counting (top-k lists, ``--k``, default 1 as in the paper's match attack; about 30 % of
 rows contain the next item; rows grouped by user as in ``Observations``, ~15 per user,
@@ -177,10 +183,21 @@ def mi_fidelity_fused(d, catalog):
     return mi_from_counts(ca, ct, 0.5), len(ca)
 
 
-def _observations(item: np.ndarray, next_item: np.ndarray, catalog: int):
+def _users(n: int, offset: int) -> np.ndarray:
+    """Grouped user codes, 15 rows per user, from ``offset`` on."""
+    return np.arange(n, dtype=np.int64) // 15 + offset
+
+
+def add_users(d: dict[str, np.ndarray]) -> None:
+    """User codes of both holders; T's start halfway through A's, so half are common."""
+    n_a = len(d["item_a"])
+    d["user_a"] = _users(n_a, 0)
+    d["user_t"] = _users(len(d["item_t"]), (n_a // 15) // 2)
+
+
+def _observations(item: np.ndarray, next_item: np.ndarray, user: np.ndarray, catalog: int):
     from fidelity.data.tables import Observations
 
-    user = np.arange(len(item), dtype=np.int64) // 15  # grouped rows, 15 per user
     n_users = int(user[-1]) + 1 if len(user) else 0
     return Observations(
         user=user,
@@ -198,11 +215,17 @@ def mi_fidelity_e2e(d, catalog):
     from fidelity.information import mutual_information
 
     est = mutual_information(d["adversary"], d["target"], n_permutations=0, n_bootstrap=0)
-    return est.plugin, est.n_values
+    users = (est.n_users_adversary, est.n_users_target, est.n_common_users)
+    return est.plugin, est.n_values, *users
 
 
 def mi_bandwidth(d, catalog):
     return sum(int(np.add.reduce(d[k])) for k in ("item_a", "next_a", "item_t", "next_t")), -1
+
+
+def mi_bandwidth_e2e(d, catalog):
+    keys = ("item_a", "next_a", "item_t", "next_t", "user_a", "user_t")
+    return sum(int(np.add.reduce(d[k])) for k in keys), -1
 
 
 def mi_fidelity_hash(d, catalog):
@@ -237,6 +260,14 @@ def mi_pandas_value_counts(d, catalog):
     vc_t = pd.Series(d["item_t"] * catalog + d["next_t"]).value_counts()
     both = pd.concat([vc_a, vc_t], axis=1).fillna(0)
     return _mi_numpy(both.iloc[:, 0].to_numpy(float), both.iloc[:, 1].to_numpy(float)), len(both)
+
+
+def mi_pandas_e2e(d, catalog):
+    import pandas as pd
+
+    mi, n_values = mi_pandas_value_counts(d, catalog)
+    users_a, users_t = pd.Index(pd.unique(d["user_a"])), pd.Index(pd.unique(d["user_t"]))
+    return mi, n_values, len(users_a), len(users_t), len(users_a.intersection(users_t))
 
 
 def mi_sklearn(d, catalog):
@@ -284,6 +315,8 @@ METHODS = {
     ("mi", "fidelity-e2e"): mi_fidelity_e2e,
     ("mi", "fidelity-hash"): mi_fidelity_hash,
     ("mi", "bandwidth"): mi_bandwidth,
+    ("mi", "bandwidth-e2e"): mi_bandwidth_e2e,
+    ("mi", "pandas-e2e"): mi_pandas_e2e,
     ("mi", "pandas-groupby"): mi_pandas_groupby,
     ("mi", "pandas-value_counts"): mi_pandas_value_counts,
     ("mi", "sklearn"): mi_sklearn,
@@ -294,20 +327,31 @@ METHODS = {
 
 
 # ----------------------------------------------------------------------------- worker
+E2E_IMPLS = ("fidelity-e2e", "bandwidth-e2e", "pandas-e2e")  # read the user columns too
+
+
+def _with_tables(d: dict, catalog: int) -> None:
+    """``Observations`` of A and T sharing the input arrays (no copies)."""
+    if "user_a" not in d:
+        add_users(d)
+    d["adversary"] = _observations(d["item_a"], d["next_a"], d["user_a"], catalog)
+    d["target"] = _observations(d["item_t"], d["next_t"], d["user_t"], catalog)
+
+
 def worker(task: str, impl: str, n: int, catalog: int, repeats: int) -> dict:
     func = METHODS[(task, impl)]
     if impl.startswith("fidelity"):  # load the compiled kernels from the on-disk cache first
         for small_catalog in (10, 100):  # dense and sorted paths
             small = (mi_inputs if task == "mi" else hit_inputs)(1000, small_catalog)
             if impl == "fidelity-e2e":
-                small["adversary"] = _observations(small["item_a"], small["next_a"], small_catalog)
-                small["target"] = _observations(small["item_t"], small["next_t"], small_catalog)
+                _with_tables(small, small_catalog)
             func(small, small_catalog)
     data = mi_inputs(n, catalog) if task == "mi" else hit_inputs(n, catalog)
+    if impl in E2E_IMPLS:
+        add_users(data)
     input_bytes = sum(a.nbytes for a in data.values())
-    if impl == "fidelity-e2e":  # the tables share the input arrays (no copies)
-        data["adversary"] = _observations(data["item_a"], data["next_a"], catalog)
-        data["target"] = _observations(data["item_t"], data["next_t"], catalog)
+    if impl == "fidelity-e2e":
+        _with_tables(data, catalog)
     times = []
     cpu_times = []
     peak_extra = 0
@@ -397,8 +441,10 @@ MI_IMPLS = (
     "fidelity-e2e",
     "fidelity-hash",
     "bandwidth",
+    "bandwidth-e2e",
     "pandas-groupby",
     "pandas-value_counts",
+    "pandas-e2e",
     "sklearn",
 )
 MI_BASELINES = (
@@ -414,7 +460,6 @@ MI_BASELINES = (
 def _mi_summary(n: int, catalog: int, results: dict[str, dict]) -> None:
     """One line per fidelity variant: its speed-up over each baseline, and / bandwidth."""
     half = n // 2
-    band = results.get("bandwidth")
     for impl in ("fidelity", "fidelity-fused", "fidelity-e2e", "fidelity-sort"):
         res = results.get(impl)
         if res is None:
@@ -424,8 +469,14 @@ def _mi_summary(n: int, catalog: int, results: dict[str, dict]) -> None:
             for b in MI_BASELINES
             if b in results and b != impl
         ]
-        if band is not None:
-            parts.append(f"{res['seconds'] / band['seconds']:.2f}x the bandwidth time")
+        if impl == "fidelity-e2e" and "pandas-e2e" in results:
+            parts.append(f"{results['pandas-e2e']['seconds'] / res['seconds']:.1f}x pandas-e2e")
+        for band_impl in (
+            ("bandwidth", "bandwidth-e2e") if impl == "fidelity-e2e" else ("bandwidth",)
+        ):
+            band = results.get(band_impl)
+            if band is not None:
+                parts.append(f"{res['seconds'] / band['seconds']:.2f}x the {band_impl} time")
         print(
             f"summary  {half:.0e} per holder, catalog {catalog}: {impl:15s} "
             f"{res['seconds'] * 1e3:8.1f} ms = " + ", ".join(parts),

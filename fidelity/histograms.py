@@ -32,6 +32,7 @@ from fidelity.core import (
     code_range,
     joint_counts,
     joint_counts_columns,
+    joint_counts_with_runs,
     merge_counts,
     pack_columns,
     unpack_columns,
@@ -75,9 +76,20 @@ class EncodedFeatures:
         ValueError
             When a code lies outside ``[0, radix)``.
         """
+        return joint_counts_columns(*self._holder_columns(), self.radices)
+
+    def joint_counts_with_runs(self, units_a: np.ndarray, units_t: np.ndarray) -> tuple:
+        """:meth:`joint_counts` and the run values of each holder's unit codes, one pass.
+
+        See :func:`fidelity.core.joint_counts_with_runs`: ``(keys, counts_a, counts_t,
+        (is_sorted_a, values_a), (is_sorted_t, values_t))``.
+        """
+        return joint_counts_with_runs(*self._holder_columns(), self.radices, units_a, units_t)
+
+    def _holder_columns(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         empty = tuple(np.zeros(0, dtype=np.int64) for _ in self.radices)
         cols_a, cols_t = (empty if c is None else c for c in self.columns[:2])
-        return joint_counts_columns(cols_a, cols_t, self.radices)
+        return cols_a, cols_t
 
 
 def _check_features(features: Sequence[str], tables: list[Observations]) -> tuple[str, ...]:
@@ -221,17 +233,52 @@ class ObservationHistogram:
         features, timing_bins
             See the module notes.
         """
+        return cls._counted(adversary, target, features, timing_bins)[0]
+
+    @classmethod
+    def with_unit_runs(
+        cls,
+        adversary: Observations,
+        target: Observations,
+        unit: str = "user",
+        *,
+        features: Sequence[str] = DEFAULT_FEATURES,
+        timing_bins: BinSpec | Mapping[str, BinSpec] = None,
+    ) -> tuple[ObservationHistogram, tuple[bool, np.ndarray], tuple[bool, np.ndarray]]:
+        """The histogram of :meth:`from_observations` and each holder's run of units.
+
+        The units (``"user"`` or ``"session"`` codes of the rows) are read in the
+        counting pass (:func:`fidelity.core.joint_counts_with_runs`); for rows grouped by
+        unit their run values are the sorted distinct units present.
+
+        Returns
+        -------
+        (histogram, (is_sorted_a, units_a), (is_sorted_t, units_t))
+        """
+        if unit not in ("user", "session"):
+            raise ValueError(f"unit must be 'user' or 'session'; got {unit!r}")
+        units = (getattr(adversary, unit), getattr(target, unit))
+        return cls._counted(adversary, target, features, timing_bins, units)
+
+    @classmethod
+    def _counted(cls, adversary, target, features, timing_bins, units=None) -> tuple:
         # Item codes are nearly always within the vocabulary: take the radix from it and
         # let the counting pass check the codes, instead of scanning the columns first.
         enc = _encode((adversary, target), features, timing_bins, scan_items=False)
-        try:
-            keys, ca, ct = enc.joint_counts()
-        except ValueError:
-            # an item code outside [0, n_items): the scanning encoder names a negative
-            # code or widens the radix to the largest code, as encode_features does
-            enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
-            keys, ca, ct = enc.joint_counts()
-        return cls(keys, ca, ct, enc.features, enc.radices, enc.bin_edges)
+        for attempt in range(2):
+            try:
+                if units is None:
+                    keys, ca, ct, *runs = enc.joint_counts()
+                else:
+                    keys, ca, ct, *runs = enc.joint_counts_with_runs(*units)
+                break
+            except ValueError:
+                if attempt:
+                    raise
+                # an item code outside [0, n_items): the scanning encoder names a negative
+                # code or widens the radix to the largest code, as encode_features does
+                enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
+        return (cls(keys, ca, ct, enc.features, enc.radices, enc.bin_edges), *runs)
 
     # --------------------------------------------------------------- merging
     def _repacked(self, radices: tuple[int, ...]) -> np.ndarray:

@@ -89,15 +89,20 @@ def _check_count(name: str, value: int) -> int:
     return int(value)
 
 
-def _unit_overlap(codes_a: np.ndarray, codes_t: np.ndarray) -> tuple[int, int, int]:
+def _unit_overlap(
+    codes_a: np.ndarray,
+    codes_t: np.ndarray,
+    runs: tuple[tuple[bool, np.ndarray], tuple[bool, np.ndarray]] | None = None,
+) -> tuple[int, int, int]:
     """Distinct units of A, of T and of both, with no sort when rows are grouped by unit.
 
     Sorted codes (users or sessions of grouped rows, the usual case) take one pass per
-    table for their distinct codes (the run values; the two tables in two threads when
-    large) and one merge walk over those for the common codes; otherwise the distinct
-    codes come from a hash count and are intersected.
+    table for their distinct codes (the run values, given as ``runs`` when the counting
+    pass has read them; else the two tables in two threads when large) and one merge
+    walk over those for the common codes; otherwise the distinct codes come from a hash
+    count and are intersected.
     """
-    (sorted_a, uniq_a), (sorted_t, uniq_t) = run_values_pair(codes_a, codes_t)
+    (sorted_a, uniq_a), (sorted_t, uniq_t) = runs or run_values_pair(codes_a, codes_t)
     if sorted_a and sorted_t:
         return len(uniq_a), len(uniq_t), count_common(uniq_a, uniq_t)
     uniq_a, uniq_t = (
@@ -195,14 +200,14 @@ def mutual_information(
     n_a, n_t = len(adversary), len(target)
     units = None
     if n_permutations == 0 and n_bootstrap == 0:
-        # lean path: codes packed, range-checked and counted in one pass (dense tables
-        # for small catalogs), units counted without sorting
-        hist = ObservationHistogram.from_observations(
-            adversary, target, features=features, timing_bins=timing_bins
+        # lean path: codes packed, range-checked and counted, and the units read, in
+        # one pass (dense tables for small catalogs); units counted without sorting
+        hist, *runs = ObservationHistogram.with_unit_runs(
+            adversary, target, unit, features=features, timing_bins=timing_bins
         )
         counts_a, counts_t, m, used = hist.counts_a, hist.counts_t, hist.n_values, hist.features
         n_units_a, n_units_t, n_common = _unit_overlap(
-            getattr(adversary, unit), getattr(target, unit)
+            getattr(adversary, unit), getattr(target, unit), tuple(runs)
         )
     else:
         encoded = encode_features(adversary, target, features=features, timing_bins=timing_bins)

@@ -4,8 +4,9 @@ Every kernel is compiled once with ``@njit(cache=True)`` and has a plain-NumPy
 reference twin in :mod:`fidelity.core.reference`, checked by property tests. The
 functions exported here coerce dtypes and call the kernels; they do not validate
 (the public wrappers in :mod:`fidelity.metrics` and :mod:`fidelity.information` do),
-except :func:`joint_counts_columns`, whose counting pass checks every code against its
-radix (a dense table must never be indexed out of bounds).
+except :func:`joint_counts_columns` and :func:`joint_counts_with_runs`, whose counting
+pass checks every code against its radix (a dense table must never be indexed out of
+bounds).
 """
 
 from fidelity.core.aggregate import (
@@ -17,12 +18,8 @@ from fidelity.core.aggregate import (
     segment_mean,
     segment_sum,
 )
-from fidelity.core.counting import (
-    joint_counts_columns,
-    joint_counts_sorting,
-    run_values_pair,
-    use_dense,
-)
+from fidelity.core.column_counts import joint_counts_columns, joint_counts_with_runs
+from fidelity.core.counting import joint_counts_sorting, run_values_pair, use_dense
 from fidelity.core.hashing import count_keys, joint_counts, unique_inverse
 from fidelity.core.histogram import (
     check_radices,
@@ -49,6 +46,7 @@ __all__ = [
     "joint_counts",
     "joint_counts_columns",
     "joint_counts_sorting",
+    "joint_counts_with_runs",
     "merge_counts",
     "mi_from_counts",
     "miller_madow_bias",

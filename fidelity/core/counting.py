@@ -16,21 +16,20 @@ choice is made automatically and never changes a result. The kernels release the
 and the two holders run in Python threads, not numba's ``parallel=True`` threading
 layers, so the code stays safe in forked worker processes.
 
-:func:`joint_counts_columns` also fuses the packing of the feature codes into keys and
-their range check into the counting pass (the dense path never writes the keys out).
+The counting of code columns, with packing and range checks fused into the pass, is in
+:mod:`fidelity.core.column_counts`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
 
 from fidelity.core.aggregate import run_values
-from fidelity.core.histogram import _merge, check_radices, code_range
+from fidelity.core.histogram import _merge
 
 #: Largest key space (cells per holder) counted in a dense table (64 MiB of uint32).
 DENSE_MAX_CELLS = 1 << 24
@@ -81,51 +80,6 @@ def _dense_count_kernel(keys, table):
     """``table[keys[i]] += 1`` for every key; keys must be < ``len(table)``."""
     for i in range(keys.shape[0]):
         table[keys[i]] += 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _packed_row(columns, radices, i):
-    """Row ``i``'s mixed-radix key and whether every code lies in ``[0, radix)``.
-
-    Negative codes wrap to huge unsigned values, so one comparison checks both ends.
-    """
-    key = np.uint64(0)
-    ok = True
-    for j in range(len(columns)):
-        code = np.uint64(columns[j][i])
-        ok &= code < radices[j]
-        key = key * radices[j] + code
-    return key, ok
-
-
-@njit(cache=True, nogil=True)
-def _dense_count_columns_kernel(columns, radices, table):
-    """Pack the codes of ``columns`` (mixed radix) and count them in ``table``, one pass.
-
-    A row with a code outside ``[0, radix)`` (negative codes wrap to huge unsigned
-    values) is not counted; the number of such rows is returned.
-    """
-    n = columns[0].shape[0]
-    bad = 0
-    for i in range(n):
-        key, ok = _packed_row(columns, radices, i)
-        if ok:
-            table[key] += 1
-        else:
-            bad += 1
-    return bad
-
-
-@njit(cache=True, nogil=True)
-def _pack_checked_kernel(columns, radices, keys):
-    """``keys = pack(columns)`` (mixed radix) in one pass; returns the rows out of range."""
-    n = columns[0].shape[0]
-    bad = 0
-    for i in range(n):
-        key, ok = _packed_row(columns, radices, i)
-        keys[i] = key
-        bad += not ok
-    return bad
 
 
 @njit(cache=True, nogil=True)
@@ -253,11 +207,17 @@ def _in_two_threads(func, args_a: tuple, args_t: tuple, n_threads: int) -> tuple
     return func(*args_a), func(*args_t)
 
 
-def _both_holders(func, args_a: tuple, args_t: tuple, n_threads: int):
-    (keys_1, counts_1), (keys_2, counts_2) = _in_two_threads(func, args_a, args_t, n_threads)
-    return _merge(
+def _both_holders(func, args_a: tuple, args_t: tuple, n_threads: int) -> tuple:
+    """Merged ``(keys, counts_a, counts_t)`` of ``func``'s per-holder (keys, counts, ...).
+
+    Whatever ``func`` returns after its keys and counts follows, A's then T's.
+    """
+    res_a, res_t = _in_two_threads(func, args_a, args_t, n_threads)
+    (keys_1, counts_1, *extra_a), (keys_2, counts_2, *extra_t) = res_a, res_t
+    merged = _merge(
         keys_1, counts_1, np.zeros_like(counts_1), keys_2, np.zeros_like(counts_2), counts_2
     )
+    return (*merged, *extra_a, *extra_t)
 
 
 # ----------------------------------------------------------------------------- public
@@ -328,100 +288,4 @@ def joint_counts_sorting(
     n_threads = _check_threads(n_threads, np.size(keys_a), np.size(keys_t))
     return _both_holders(
         _key_runs, (keys_a, overwrite, method), (keys_t, overwrite, method), n_threads
-    )
-
-
-def _code_columns(columns, radices: np.ndarray, name: str) -> tuple[np.ndarray, ...]:
-    if isinstance(columns, np.ndarray) and columns.ndim == 2:
-        cols = list(columns)
-    else:
-        cols = [np.asarray(c) for c in columns]
-    if len(cols) != len(radices):
-        raise ValueError(f"{name} has {len(cols)} columns but radices has {len(radices)} entries")
-    lengths = {len(c) for c in cols}
-    if len(lengths) > 1:
-        raise ValueError(f"{name}: columns must have one length; got lengths {sorted(lengths)}")
-    return tuple(np.ascontiguousarray(c, dtype=np.int64) for c in cols)
-
-
-def _column_runs(
-    cols: tuple[np.ndarray, ...], radices: np.ndarray, space: int, method: str, name: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct packed keys and counts of one holder's code columns."""
-    n = len(cols[0])
-    if n == 0:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-    if _choose_dense(method, space, n, "the product of the radices"):
-        table = _new_table(space, n)
-        bad = _dense_count_columns_kernel(cols, radices, table)
-        runs = None if bad else _table_runs(table)
-    else:
-        keys = np.empty(n, dtype=np.uint32 if space <= 2**32 else np.uint64)
-        bad = _pack_checked_kernel(cols, radices, keys)
-        runs = None
-        if not bad:
-            keys.sort()
-            runs = _sorted_runs(keys)
-    if runs is None:
-        for j, (col, radix) in enumerate(zip(cols, radices, strict=True)):
-            low, high = code_range([col])
-            if low < 0 or high >= int(radix):
-                raise ValueError(
-                    f"{name}[{j}] must hold codes in [0, {int(radix)}) (its radix); got "
-                    f"codes from {low} to {high} ({bad} row(s) out of range in all)"
-                )
-    return runs
-
-
-def joint_counts_columns(
-    columns_a: np.ndarray | Sequence[np.ndarray],
-    columns_t: np.ndarray | Sequence[np.ndarray],
-    radices: Sequence[int],
-    *,
-    n_threads: int | None = None,
-    method: str = "auto",
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Joint counts of mixed-radix packed code columns, packing fused into the count.
-
-    The result equals ``joint_counts_sorting(pack_columns(columns_a, radices),
-    pack_columns(columns_t, radices))``. On the dense path (key space = product of the
-    radices, see :func:`use_dense`) the codes are packed, range-checked and counted in
-    one pass over the columns and no key array is written; on the sort path the codes
-    are packed and range-checked in one pass, then sorted in place.
-
-    Parameters
-    ----------
-    columns_a, columns_t : 2-D array of shape (m, n) or sequence of m 1-D integer arrays
-        Code columns of holder A and holder T (``n`` may differ between holders);
-        column ``j`` holds codes in ``[0, radices[j])``.
-    radices : sequence of int, length m
-        Radix of each column; their product must be < 2**64.
-    n_threads, method
-        As for :func:`joint_counts_sorting`.
-
-    Returns
-    -------
-    keys : ndarray of uint64, shape (k,)
-        Sorted distinct packed keys present in A or T (as :func:`pack_columns` packs them).
-    counts_a, counts_t : ndarray of int64, shape (k,)
-
-    Raises
-    ------
-    ValueError
-        When a code lies outside ``[0, radices[j])`` (checked in the same pass), or the
-        columns do not match ``radices``.
-    """
-    method = _check_method(method)
-    r = check_radices(radices)
-    space = 1
-    for radix in r:
-        space *= int(radix)
-    cols_a = _code_columns(columns_a, r, "columns_a")
-    cols_t = _code_columns(columns_t, r, "columns_t")
-    n_threads = _check_threads(n_threads, len(cols_a[0]), len(cols_t[0]))
-    return _both_holders(
-        _column_runs,
-        (cols_a, r, space, method, "columns_a"),
-        (cols_t, r, space, method, "columns_t"),
-        n_threads,
     )

@@ -120,6 +120,14 @@ def joint_counts_columns(columns_a, columns_t, radices: Sequence[int]):
     return joint_counts(pack_columns(columns_a, radices), pack_columns(columns_t, radices))
 
 
+def joint_counts_with_runs(columns_a, columns_t, radices: Sequence[int], units_a, units_t):
+    return (
+        *joint_counts_columns(columns_a, columns_t, radices),
+        run_values(units_a),
+        run_values(units_t),
+    )
+
+
 def count_runs(keys: np.ndarray) -> tuple[bool, int]:
     keys = np.asarray(keys)
     if len(keys) == 0:

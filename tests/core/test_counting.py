@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from fidelity import core
-from fidelity.core import counting
+from fidelity.core import column_counts, counting
 from fidelity.core import reference as ref
 
 SETTINGS = settings(max_examples=80, deadline=None)
@@ -182,14 +182,14 @@ def test_checked_packing_kernels_match_reference(data):
     r = core.check_radices(radices)
     cols = tuple(np.ascontiguousarray(c) for c in cols)
     keys = np.empty(len(cols[0]), dtype=np.uint64)
-    bad = counting._pack_checked_kernel(cols, r, keys)
+    bad = column_counts._pack_checked_kernel(cols, r, keys)
     want_keys, want_bad = ref.pack_checked(cols, radices)
     assert bad == want_bad == 0
     np.testing.assert_array_equal(keys, want_keys)
     space = int(np.prod([float(x) for x in radices]))
     if space <= 10_000:
         table = np.zeros(space, dtype=np.uint32)
-        assert counting._dense_count_columns_kernel(cols, r, table) == 0
+        assert column_counts._dense_count_columns_kernel(cols, r, table) == 0
         np.testing.assert_array_equal(table, ref.dense_counts(want_keys, space))
 
 
@@ -201,7 +201,7 @@ def test_checked_kernels_count_rows_out_of_range(data):
     r = core.check_radices(radices)
     want_keys, want_bad = ref.pack_checked(cols, radices)
     keys = np.empty(len(cols[0]), dtype=np.uint64)
-    assert counting._pack_checked_kernel(cols, r, keys) == want_bad > 0
+    assert column_counts._pack_checked_kernel(cols, r, keys) == want_bad > 0
     ok = np.ones(len(want_keys), dtype=bool)
     for col, radix in zip(cols, radices, strict=True):
         ok &= (col >= 0) & (col < radix)
@@ -209,7 +209,7 @@ def test_checked_kernels_count_rows_out_of_range(data):
     space = int(np.prod([float(x) for x in radices]))
     if space <= 10_000:
         table = np.zeros(space, dtype=np.uint32)
-        assert counting._dense_count_columns_kernel(cols, r, table) == want_bad
+        assert column_counts._dense_count_columns_kernel(cols, r, table) == want_bad
         np.testing.assert_array_equal(table, ref.dense_counts(want_keys[ok], space))
 
 
