@@ -231,13 +231,15 @@ def mutual_information(
             null[r] = max(mi_from_counts(c[0], c[1], prior), 0.0)
             bar.update()
 
-    def value(ca: np.ndarray, ct: np.ndarray) -> float:
+    def value(ca: np.ndarray, ct: np.ndarray, plugin_mi: float | None = None) -> float:
+        if plugin_mi is None:
+            plugin_mi = max(mi_from_counts(ca, ct, prior), 0.0)
         if est_name in COUNT_ESTIMATORS:
-            return estimate_from_counts(ca, ct, prior, est_name)
-        shifted = max(mi_from_counts(ca, ct, prior), 0.0) - float(null.mean())
+            return estimate_from_counts(ca, ct, prior, est_name, plugin=plugin_mi)
+        shifted = plugin_mi - float(null.mean())
         return shifted / coverage if est_name == "coverage-adjusted" and coverage > 0 else shifted
 
-    raw = value(counts_a, counts_t)
+    raw = value(counts_a, counts_t, plugin)
     mi = max(raw, 0.0)
     boot = None
     se = ci_low = ci_high = None

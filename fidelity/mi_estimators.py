@@ -100,10 +100,19 @@ def entropy_correction(counts: np.ndarray, estimator: str) -> float:
 
 
 def estimate_from_counts(
-    counts_a: np.ndarray, counts_t: np.ndarray, prior: float, estimator: str
+    counts_a: np.ndarray,
+    counts_t: np.ndarray,
+    prior: float,
+    estimator: str,
+    plugin: float | None = None,
 ) -> float:
-    """Unvalidated, unclipped MI(H;O) of ``estimator`` in bits (see the module notes)."""
-    plugin = max(mi_from_counts(counts_a, counts_t, prior), 0.0)  # >= 0 up to rounding
+    """Unvalidated, unclipped MI(H;O) of ``estimator`` in bits (see the module notes).
+
+    ``plugin``: the clipped plug-in MI of these counts when the caller has it already
+    (it is not computed again).
+    """
+    if plugin is None:
+        plugin = max(mi_from_counts(counts_a, counts_t, prior), 0.0)  # >= 0 up to rounding
     if estimator == "plugin":
         return plugin
     if estimator == "miller-madow":

@@ -42,13 +42,18 @@ def _mi_kernel(counts_a, counts_t, prior_a):
     pt = 1.0 - prior_a
     acc = 0.0
     for i in range(counts_a.shape[0]):
-        wa = pa * (counts_a[i] / na)
-        wt = pt * (counts_t[i] / nt)
-        s = wa + wt
-        if wa > 0.0:
-            acc += wa * np.log2(wa / s)
-        if wt > 0.0:
-            acc += wt * np.log2(wt / s)
+        # A value seen by one holder only adds w log2(w / w) = 0 exactly (w + 0 == w):
+        # it is skipped before any division or logarithm (most values, on large catalogs).
+        c_a = counts_a[i]
+        c_t = counts_t[i]
+        if c_a > 0 and c_t > 0:
+            wa = pa * (c_a / na)
+            wt = pt * (c_t / nt)
+            s = wa + wt
+            if wa > 0.0:
+                acc += wa * np.log2(wa / s)
+            if wt > 0.0:
+                acc += wt * np.log2(wt / s)
     return binary_entropy(prior_a) + acc
 
 
