@@ -205,15 +205,9 @@ def pack_columns(
     for radix in r:
         space *= int(radix)
     key_type = np.uint32 if compact and space < 2**32 else np.uint64
-    if isinstance(columns, np.ndarray) and columns.ndim == 2:
-        cols = list(columns)
-    else:
-        cols = [np.asarray(c) for c in columns]
-    if len(cols) != len(r):
-        raise ValueError(f"columns has {len(cols)} columns but radices has {len(r)} entries")
     cols = [
         np.ascontiguousarray(c if c.dtype in (np.int64, np.int32) else c.astype(np.int64))
-        for c in cols
+        for c in column_list(columns, len(r), "columns")
     ]
     if len(cols) == 2:  # one pass; codes are < radices, so int64 arithmetic is exact
         keys = np.empty(len(cols[0]), dtype=key_type)
@@ -225,6 +219,21 @@ def pack_columns(
     for col, radix in zip(cols, r.astype(key_type), strict=True):
         step(keys, col, radix)
     return keys
+
+
+def column_list(columns, n_columns: int, name: str) -> list[np.ndarray]:
+    """The columns of a 2-D array (rows are columns) or a sequence of 1-D arrays, as a list.
+
+    No copy is made. Raises ``ValueError`` naming ``name`` when there are not
+    ``n_columns`` of them (one per radix).
+    """
+    if isinstance(columns, np.ndarray) and columns.ndim == 2:
+        cols = list(columns)
+    else:
+        cols = [np.asarray(c) for c in columns]
+    if len(cols) != n_columns:
+        raise ValueError(f"{name} has {len(cols)} columns but radices has {n_columns} entries")
+    return cols
 
 
 def unpack_columns(keys: np.ndarray, radices: Sequence[int]) -> np.ndarray:
