@@ -264,20 +264,17 @@ class ObservationHistogram:
     def _counted(cls, adversary, target, features, timing_bins, units=None) -> tuple:
         # Item codes are nearly always within the vocabulary: take the radix from it and
         # let the counting pass check the codes, instead of scanning the columns first.
+        def count(enc: EncodedFeatures) -> tuple:
+            return enc.joint_counts() if units is None else enc.joint_counts_with_runs(*units)
+
         enc = _encode((adversary, target), features, timing_bins, scan_items=False)
-        for attempt in range(2):
-            try:
-                if units is None:
-                    keys, ca, ct, *runs = enc.joint_counts()
-                else:
-                    keys, ca, ct, *runs = enc.joint_counts_with_runs(*units)
-                break
-            except ValueError:
-                if attempt:
-                    raise
-                # an item code outside [0, n_items): the scanning encoder names a negative
-                # code or widens the radix to the largest code, as encode_features does
-                enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
+        try:
+            keys, ca, ct, *runs = count(enc)
+        except ValueError:
+            # an item code outside [0, n_items): the scanning encoder names a negative
+            # code or widens the radix to the largest code, as encode_features does
+            enc = encode_features(adversary, target, features=features, timing_bins=timing_bins)
+            keys, ca, ct, *runs = count(enc)
         return (cls(keys, ca, ct, enc.features, enc.radices, enc.bin_edges), *runs)
 
     # --------------------------------------------------------------- merging

@@ -47,7 +47,6 @@ from fidelity.core import (
     count_keys,
     mi_from_counts,
     miller_madow_bias,
-    run_values_pair,
 )
 from fidelity.data.tables import Observations
 from fidelity.fano import SafeSessionSize, fano_min_observations, safe_session_size
@@ -92,17 +91,17 @@ def _check_count(name: str, value: int) -> int:
 def _unit_overlap(
     codes_a: np.ndarray,
     codes_t: np.ndarray,
-    runs: tuple[tuple[bool, np.ndarray], tuple[bool, np.ndarray]] | None = None,
+    runs: tuple[tuple[bool, np.ndarray], tuple[bool, np.ndarray]],
 ) -> tuple[int, int, int]:
     """Distinct units of A, of T and of both, with no sort when rows are grouped by unit.
 
-    Sorted codes (users or sessions of grouped rows, the usual case) take one pass per
-    table for their distinct codes (the run values, given as ``runs`` when the counting
-    pass has read them; else the two tables in two threads when large) and one merge
-    walk over those for the common codes; otherwise the distinct codes come from a hash
-    count and are intersected.
+    ``runs`` are the run values of ``codes_a`` and ``codes_t``, read in the counting
+    pass (:meth:`ObservationHistogram.with_unit_runs`). Sorted codes (users or sessions
+    of grouped rows, the usual case) have their distinct codes in them, and one merge
+    walk over those counts the common codes; otherwise the distinct codes come from a
+    hash count and are intersected.
     """
-    (sorted_a, uniq_a), (sorted_t, uniq_t) = runs or run_values_pair(codes_a, codes_t)
+    (sorted_a, uniq_a), (sorted_t, uniq_t) = runs
     if sorted_a and sorted_t:
         return len(uniq_a), len(uniq_t), count_common(uniq_a, uniq_t)
     uniq_a, uniq_t = (

@@ -19,7 +19,7 @@ from fidelity.core.aggregate import (
     segment_sum,
 )
 from fidelity.core.column_counts import joint_counts_columns, joint_counts_with_runs
-from fidelity.core.counting import joint_counts_sorting, run_values_pair, use_dense
+from fidelity.core.counting import joint_counts_sorting, use_dense
 from fidelity.core.hashing import count_keys, joint_counts, unique_inverse
 from fidelity.core.histogram import (
     check_radices,
@@ -54,7 +54,6 @@ __all__ = [
     "pack_columns",
     "run_aggregate",
     "run_values",
-    "run_values_pair",
     "segment_count",
     "segment_mean",
     "segment_sum",

@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from fidelity.core.aggregate import run_values
 from fidelity.core.histogram import _merge
 
 #: Largest key space (cells per holder) counted in a dense table (64 MiB of uint32).
@@ -221,29 +220,6 @@ def _both_holders(func, args_a: tuple, args_t: tuple, n_threads: int) -> tuple:
 
 
 # ----------------------------------------------------------------------------- public
-def run_values_pair(
-    keys_a: np.ndarray, keys_t: np.ndarray, *, n_threads: int | None = None
-) -> tuple[tuple[bool, np.ndarray], tuple[bool, np.ndarray]]:
-    """:func:`~fidelity.core.run_values` of two holders' codes, in two threads when large.
-
-    One read of each array (the holders' user codes, say), each in its own thread when
-    both have at least :data:`THREAD_MIN_KEYS` values and two cores are available; the
-    result does not depend on the threading.
-
-    Parameters
-    ----------
-    keys_a, keys_t : ndarray of int64, shape (n,) and (m,)
-    n_threads : int, optional
-        ``1`` or ``2`` to force; default automatic.
-
-    Returns
-    -------
-    ((is_sorted_a, values_a), (is_sorted_t, values_t))
-    """
-    n_threads = _check_threads(n_threads, len(keys_a), len(keys_t))
-    return _in_two_threads(run_values, (keys_a,), (keys_t,), n_threads)
-
-
 def joint_counts_sorting(
     keys_a: np.ndarray,
     keys_t: np.ndarray,

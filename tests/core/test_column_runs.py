@@ -152,3 +152,5 @@ def test_large_holders_in_two_threads_match_one_thread():
         )
         assert_same(got, want)
         assert got[3][0] and not got[4][0]
+    with pytest.raises(ValueError, match="n_threads"):
+        core.joint_counts_with_runs(cols_a, cols_t, [229, 229], units_a, units_t, n_threads=0)

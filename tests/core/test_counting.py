@@ -277,35 +277,6 @@ def test_count_common_matches_reference(a, b, shift):
     assert core.count_common(b, a) == ref.count_common(a, b)
 
 
-@SETTINGS
-@given(
-    hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-6, 6)),
-    hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-6, 6)),
-    st.booleans(),
-    st.sampled_from([None, 1, 2]),
-)
-def test_run_values_pair_matches_reference_with_any_threads(a, b, sort, n_threads):
-    a, b = (np.sort(a), np.sort(b)) if sort else (a, b)
-    got = core.run_values_pair(a, b, n_threads=n_threads)
-    for (ok, values), keys in zip(got, (a, b), strict=True):
-        want_ok, want = ref.run_values(keys)
-        assert ok == want_ok
-        np.testing.assert_array_equal(values, want)
-
-
-def test_run_values_pair_in_two_threads_on_large_inputs():
-    n = counting.THREAD_MIN_KEYS + 7
-    a = np.repeat(np.arange(n // 3 + 1), 3)[:n]
-    b = a[::-1].copy()
-    for n_threads in (None, 1, 2):
-        (ok_a, va), (ok_b, vb) = core.run_values_pair(a, b, n_threads=n_threads)
-        assert ok_a and not ok_b
-        np.testing.assert_array_equal(va, ref.run_values(a)[1])
-        np.testing.assert_array_equal(vb, ref.run_values(b)[1])
-    with pytest.raises(ValueError, match="n_threads"):
-        core.run_values_pair(a, b, n_threads=0)
-
-
 # ----------------------------------------------------------------------------- fork
 def _count_in_child(queue):
     rng = np.random.default_rng(3)
