@@ -25,6 +25,26 @@ def assert_same(got, want):
         assert g.dtype == w.dtype
 
 
+def counted_with_table_sizes(keys_a, keys_t):
+    """``joint_counts_sorting`` in one thread, and the size of every dense table it filled.
+
+    Patched by hand, not with ``monkeypatch``: hypothesis runs many examples per test.
+    """
+    calls = []
+    original = counting._dense_count_kernel
+
+    def spy(arr, table):
+        calls.append(len(table))
+        return original(arr, table)
+
+    counting._dense_count_kernel = spy
+    try:
+        got = core.joint_counts_sorting(keys_a, keys_t, n_threads=1)
+    finally:
+        counting._dense_count_kernel = original
+    return got, calls
+
+
 @st.composite
 def keys_near_threshold(draw):
     """Keys of one holder whose space (max + 1) lies below, at or above the dense limit."""
@@ -53,18 +73,7 @@ def test_joint_counts_sorting_any_path_matches_reference(keys_a, keys_t, overwri
 @SETTINGS
 @given(keys_near_threshold())
 def test_auto_takes_the_dense_path_exactly_below_the_limit(keys):
-    calls = []
-    original = counting._dense_count_kernel
-
-    def spy(arr, table):
-        calls.append(len(table))
-        return original(arr, table)
-
-    counting._dense_count_kernel = spy
-    try:
-        got = core.joint_counts_sorting(keys, keys[:0].copy(), n_threads=1)
-    finally:
-        counting._dense_count_kernel = original
+    got, calls = counted_with_table_sizes(keys, keys[:0].copy())
     space = int(keys.max()) + 1 if len(keys) else 0
     dense = core.use_dense(space, len(keys))
     assert calls == ([space] if dense else [])
@@ -309,17 +318,6 @@ def test_the_largest_key_beyond_the_scanned_prefix_decides(beyond):
     keys = np.random.default_rng(2).integers(0, 100, 10_000).astype(np.uint32)
     keys[-1] = limit if beyond else limit - 1
     small = np.array([4, 0, 2, 2, 1], dtype=np.uint32)  # 5 cells for 5 keys: dense
-    calls = []
-    original = counting._dense_count_kernel
-
-    def spy(arr, table):
-        calls.append(len(table))
-        return original(arr, table)
-
-    counting._dense_count_kernel = spy
-    try:
-        got = core.joint_counts_sorting(keys, small, n_threads=1)
-    finally:
-        counting._dense_count_kernel = original
+    got, calls = counted_with_table_sizes(keys, small)
     assert calls == ([5] if beyond else [limit, 5])
     assert_same(got, ref.joint_counts(keys, small))
