@@ -146,11 +146,16 @@ def _worker_attack(args) -> dict:
     }
 
 
-def _worker_curve(args) -> dict:
+def _fitted(args) -> tuple:
+    """What both timed workers do before their attacks: load, split and fit the target.
+
+    Returns ``(observations, scenario, fitted, longest, marks)``: ``longest`` is the most
+    observations one adversary-side user has, ``marks`` the clock after the imports,
+    the load and the fit (for :func:`_phases`).
+    """
     import numpy as np
 
     from fidelity._memory import keep_freed_memory
-    from fidelity.evaluation import AttackRequest, session_curve
     from fidelity.scenario import Scenario, fit_target
 
     imported = time.perf_counter()
@@ -162,6 +167,25 @@ def _worker_curve(args) -> dict:
     fit = time.perf_counter()
     user = fitted.split.adversary.user
     longest = int(np.bincount(np.unique(user, return_inverse=True)[1]).max())
+    return obs, scenario, fitted, longest, (imported, loaded, fit)
+
+
+def _phases(marks: tuple[float, float, float], done: float) -> dict:
+    """Seconds spent importing, loading, fitting and attacking, from :func:`_fitted`'s marks."""
+    imported, loaded, fit = marks
+    return {
+        "import_s": imported - _T0,
+        "load_s": loaded - imported,
+        "fit_s": fit - loaded,
+        "attacks_s": done - fit,
+        "work_s": done - imported,
+    }
+
+
+def _worker_curve(args) -> dict:
+    from fidelity.evaluation import AttackRequest, session_curve
+
+    obs, scenario, fitted, longest, marks = _fitted(args)
     grid = session_grid(longest)
     curve = session_curve(
         obs,
@@ -175,11 +199,7 @@ def _worker_curve(args) -> dict:
     done = time.perf_counter()
     rows = curve.curve[curve.curve.on_grid]
     return {
-        "import_s": imported - _T0,
-        "load_s": loaded - imported,
-        "fit_s": fit - loaded,
-        "attacks_s": done - fit,
-        "work_s": done - imported,
+        **_phases(marks, done),
         "grid": list(grid),
         "n_evaluated": int(curve.curve.n.nunique()),
         "validated": curve.validated.label,
@@ -191,24 +211,13 @@ def _worker_curve(args) -> dict:
 
 
 def _worker_naive(args) -> dict:
-    import numpy as np
-
-    from fidelity._memory import keep_freed_memory
     from fidelity.attacks import run_attack
     from fidelity.evaluation import AttackRequest
     from fidelity.evaluation.evaluate import default_options
-    from fidelity.scenario import Scenario, fit_target
     from fidelity.split import cut_adversary
 
-    imported = time.perf_counter()
-    keep_freed_memory()
-    obs = _load(args.dataset, args.quick, args.shared_data)
-    loaded = time.perf_counter()
-    scenario = Scenario(OVERLAP, TARGET_SIZE, RECOMMENDER, seed=SEED)
-    fitted = fit_target(obs, scenario)
-    fit = time.perf_counter()
+    obs, scenario, fitted, longest, marks = _fitted(args)
     split = fitted.split
-    longest = int(np.bincount(np.unique(split.adversary.user, return_inverse=True)[1]).max())
     rows, per_n = [], []
     for n in session_grid(longest):
         start = time.perf_counter()
@@ -240,11 +249,7 @@ def _worker_naive(args) -> dict:
         per_n.append(time.perf_counter() - start)
     done = time.perf_counter()
     return {
-        "import_s": imported - _T0,
-        "load_s": loaded - imported,
-        "fit_s": fit - loaded,
-        "attacks_s": done - fit,
-        "work_s": done - imported,
+        **_phases(marks, done),
         "per_n_s": per_n,
         "rows": rows,
     }
